@@ -1,0 +1,10 @@
+import { startEmbeddedPostgres } from '../lib/db/embedded';
+import { diffSchemas } from '../lib/db/schema-engine';
+import { readSchema } from '../lib/db/migrations';
+const t0 = Date.now();
+const s = await startEmbeddedPostgres({ dataDir: '/tmp/pgtry', port: 5499 });
+console.log('started', Date.now() - t0, s.baseUrl);
+const sql = await diffSchemas(s.baseUrl + '/postgres', null, readSchema());
+console.log(sql.slice(0, 3000));
+console.log('diff', Date.now() - t0);
+await s.stop();
