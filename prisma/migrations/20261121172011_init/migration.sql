@@ -14,7 +14,7 @@ CREATE TYPE "SyncJobStatus" AS ENUM ('RUNNING', 'SUCCEEDED', 'PARTIAL', 'FAILED'
 CREATE TYPE "SyncTrigger" AS ENUM ('SCHEDULED', 'MANUAL');
 
 -- CreateEnum
-CREATE TYPE "SyncItemOutcome" AS ENUM ('SYNCED', 'FAILED', 'REPORTED');
+CREATE TYPE "SyncItemOutcome" AS ENUM ('SYNCED', 'FAILED', 'REPORTED', 'SKIPPED');
 
 -- CreateEnum
 CREATE TYPE "AuditSource" AS ENUM ('APP', 'SYNC_JOB', 'ADMIN', 'CLI');
@@ -263,6 +263,21 @@ ALTER TABLE "sync_jobs"
 
 -- At most one sync job runs at a time, across every process and instance.
 CREATE UNIQUE INDEX "sync_jobs_one_running" ON "sync_jobs" ((true)) WHERE "status" = 'RUNNING';
+
+-- Every UPDATE of a pair's row, raw SQL from legacy code included, bumps its version (so a screen
+-- holding a stale version gets CONFLICT) and its updated_at (so "out of sync since" is honest).
+CREATE FUNCTION "touch_pair_row"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW."version" := OLD."version" + 1;
+    NEW."updated_at" := now();
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER "specialization_progress_touch" BEFORE UPDATE ON "specialization_progress"
+    FOR EACH ROW EXECUTE FUNCTION "touch_pair_row"();
+CREATE TRIGGER "user_licenses_touch" BEFORE UPDATE ON "user_licenses"
+    FOR EACH ROW EXECUTE FUNCTION "touch_pair_row"();
 
 -- Level thresholds: levels are 1..max_level without gaps, and XP and sessions strictly increase.
 CREATE FUNCTION "check_level_requirements"() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -1,0 +1,114 @@
+import type { SpecializationId } from './level-rules';
+
+export type { SpecializationId } from './level-rules';
+
+export const DESYNC_KINDS = ['LEVEL_MISMATCH', 'MISSING_LICENSE', 'MISSING_PROGRESS', 'ORPHAN_PROGRESS', 'ORPHAN_LICENSE'] as const;
+export type DesyncKind = (typeof DESYNC_KINDS)[number];
+/** The kinds a sync job repairs; orphans are only reported. */
+export const REPAIRABLE_KINDS = ['LEVEL_MISMATCH', 'MISSING_LICENSE', 'MISSING_PROGRESS'] as const;
+
+export type AuditSource = 'APP' | 'SYNC_JOB' | 'ADMIN' | 'CLI';
+
+/** Who does something: a signed-in staff member, the CLI, the scheduler or the app itself. */
+export interface Actor {
+  /** Shown in the audit log and job history: an email, "cli" or "scheduler". */
+  label: string;
+  userId?: number | null;
+  source: AuditSource;
+}
+
+export interface ProgressState {
+  level: number;
+  totalXp: number;
+  completedSessions: number;
+  version: number;
+}
+
+export interface LicenseState {
+  level: number;
+  startedAt: Date;
+  lastAdvancedAt: Date | null;
+  version: number;
+}
+
+/** Both rows of one (learner, specialization) pair; null where the row does not exist. */
+export interface PairState {
+  userId: number;
+  specializationId: SpecializationId;
+  progress: ProgressState | null;
+  license: LicenseState | null;
+}
+
+/** The level-relevant part of a pair, as recorded in job items and audit events. */
+export interface PairSnapshot {
+  progressLevel: number | null;
+  licenseLevel: number | null;
+  totalXp: number | null;
+  completedSessions: number | null;
+}
+
+export interface HealthSnapshot {
+  id: number;
+  checkedAt: Date;
+  durationMs: number;
+  totalPairs: number;
+  consistentPairs: number;
+  /** consistent / total, a fraction in [0, 1] (1 when there are no pairs). */
+  consistencyRate: number;
+  byKind: Record<DesyncKind, number>;
+  orphans: number;
+  /** Per specialization: its pairs and its desyncs by kind. */
+  bySpecialization: Record<string, { pairs: number } & Partial<Record<DesyncKind, number>>>;
+}
+
+export interface DesyncRow {
+  userId: number;
+  email: string | null;
+  name: string | null;
+  specializationId: string;
+  kind: DesyncKind;
+  progressLevel: number | null;
+  licenseLevel: number | null;
+  since: Date;
+}
+
+export type SyncJobStatus = 'RUNNING' | 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'ABANDONED';
+export type SyncTrigger = 'SCHEDULED' | 'MANUAL';
+export type SyncItemOutcome = 'SYNCED' | 'FAILED' | 'REPORTED' | 'SKIPPED';
+
+export interface SyncJobSummary {
+  id: number;
+  status: SyncJobStatus;
+  trigger: SyncTrigger;
+  actor: string;
+  reason: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+  heartbeatAt: Date;
+  durationMs: number | null;
+  found: number;
+  total: number;
+  done: number;
+  synced: number;
+  failed: number;
+  reported: number;
+  error: string | null;
+}
+
+/** One pair a sync job would touch (dry run) or touched. */
+export interface PlannedRepair {
+  userId: number;
+  specializationId: string;
+  email: string | null;
+  kind: DesyncKind;
+  before: PairSnapshot;
+  /** null for orphans, which are reported and left alone. */
+  after: PairSnapshot | null;
+}
+
+export interface SyncPreview {
+  found: number;
+  byKind: Record<DesyncKind, number>;
+  /** The first `limit` planned repairs, in the order the job would apply them. */
+  items: PlannedRepair[];
+}
