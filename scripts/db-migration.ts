@@ -7,13 +7,16 @@
 import { withDatabase } from './lib/database';
 import { createMigration } from '../lib/db/migrations';
 
-const name = process.argv[2];
-if (!name || process.argv.includes('--help')) {
-  console.log('Usage: npm run db:migration -- <name>   (name: lowercase letters, digits, _)');
+const args = process.argv.slice(2);
+const name = args.find((a) => !a.startsWith('--'));
+const allowEmpty = args.includes('--empty');
+if (!name || args.includes('--help')) {
+  console.log('Usage: npm run db:migration -- <name> [--empty]   (name: lowercase letters, digits, _)');
+  console.log('  --empty  write the migration even when schema.prisma has not changed (for hand-written SQL)');
   process.exit(name ? 0 : 2);
 }
 
 await withDatabase(async ({ url }) => {
-  const folder = await createMigration(url, name);
+  const folder = await createMigration(url, name, { allowEmpty });
   console.log(folder ? `Wrote ${folder}/migration.sql` : 'No changes: schema.prisma matches the migrations.');
 });

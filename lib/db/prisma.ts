@@ -16,3 +16,6 @@ export function createPrismaClient(connectionString: string, opts: { poolSize?: 
 }
 
 export type Db = ReturnType<typeof createPrismaClient>;
+
+/** What an interactive transaction receives; the client itself fits too. */
+export type DbTx = Omit<Db, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;

@@ -1,0 +1,127 @@
+import { getDb } from '../db/client';
+import { pgError, withRetry } from './db-errors';
+import { SyncError } from './errors';
+import { requirementFor } from './level-rules';
+import { getLevelTable } from './levels';
+import { readPair, snapshot } from './pair';
+import type { Actor, PairState, SpecializationId } from './types';
+import { advanceLicenseSchema, pairSchema, parseInput, recordProgressSchema } from './validation';
+import { writeAuditEvent } from './audit';
+
+/**
+ * Coupled writes: every level change writes the progress row and the license row in one
+ * transaction, rows locked progress-then-license, and records one audit event. The app itself
+ * therefore never produces a desync, whatever runs concurrently.
+ */
+
+/** Maps what PostgreSQL refused to the engine's typed errors; anything else is rethrown. */
+function mapWriteError(err: unknown, userId: number, specializationId: string): never {
+  const { code, message } = pgError(err);
+  if (code === 'SW409') throw new SyncError('CONFLICT', 'This pair was changed by someone else since you loaded it. Reload and try again.');
+  if (code === '23503') throw new SyncError('NOT_FOUND', `Learner ${userId} does not exist.`);
+  if (code === '22003') throw new SyncError('VALIDATION', 'The totals would exceed the largest value SyncWatch stores.');
+  if (code === '23514') throw new SyncError('VALIDATION', `The change breaks a rule of the data model (${message ?? 'check constraint'}).`);
+  void specializationId;
+  throw err;
+}
+
+export async function getPair(userId: number, specializationId: string): Promise<PairState> {
+  const input = parseInput(pairSchema, { userId, specializationId });
+  return readPair(getDb(), input.userId, input.specializationId, false);
+}
+
+interface RecordRow {
+  progress_level: number;
+  total_xp: number;
+  completed_sessions: number;
+  progress_version: number;
+  license_level: number;
+  license_started_at: Date;
+  license_last_advanced_at: Date | null;
+  license_version: number;
+}
+
+/**
+ * Adds XP and sessions, raises the level as far as the requirements allow (both thresholds,
+ * several levels at once, never past the maximum) and writes the license to the same level,
+ * creating it when missing. One round trip: the work runs in sw_record_progress (migration
+ * `coupled_writes`), which implements the rule of level-rules.ts#levelEarned.
+ */
+export async function recordProgress(
+  userId: number,
+  specializationId: string,
+  input: { xpGained: number; sessionsCompleted: number; expectedVersion?: number },
+  actor: Actor,
+): Promise<PairState> {
+  const v = parseInput(recordProgressSchema, { userId, specializationId, ...input });
+  const db = getDb();
+  const rows = await withRetry(() =>
+    db.$queryRaw<RecordRow[]>`SELECT * FROM sw_record_progress(${v.userId}::int, ${v.specializationId}::text, ${v.xpGained}::int, ${v.sessionsCompleted}::int, ${v.expectedVersion ?? null}::int, ${actor.label}::text, ${actor.userId ?? null}::int, ${actor.source}::"AuditSource")`,
+  ).catch((err) => mapWriteError(err, v.userId, v.specializationId));
+  const r = rows[0]!;
+  return {
+    userId: v.userId,
+    specializationId: v.specializationId,
+    progress: { level: r.progress_level, totalXp: r.total_xp, completedSessions: r.completed_sessions, version: r.progress_version },
+    license: { level: r.license_level, startedAt: r.license_started_at, lastAdvancedAt: r.license_last_advanced_at, version: r.license_version },
+  };
+}
+
+/**
+ * The admin path: the license moves to `targetLevel` and the progress follows in the same
+ * transaction, its XP and sessions raised to that level's minimum when below it. A stale
+ * `expectedVersion` (the license version the screen showed) gives CONFLICT.
+ */
+export async function advanceLicense(
+  userId: number,
+  specializationId: string,
+  targetLevel: number,
+  actor: Actor,
+  reason?: string | null,
+  opts: { expectedVersion?: number } = {},
+): Promise<PairState> {
+  const v = parseInput(advanceLicenseSchema, { userId, specializationId, targetLevel, reason, ...opts });
+  const table = await getLevelTable(v.specializationId);
+  const req = requirementFor(table, v.targetLevel);
+  if (!req) {
+    throw new SyncError('VALIDATION', `Level ${v.targetLevel} does not exist for ${v.specializationId} (levels 1 to ${table.length}).`, {
+      issues: [{ path: 'targetLevel', message: `must be between 1 and ${table.length}` }],
+    });
+  }
+  const db = getDb();
+  return withRetry(() =>
+    db.$transaction(async (tx) => {
+      const before = await readPair(tx, v.userId, v.specializationId, true);
+      if (v.expectedVersion !== undefined && before.license?.version !== v.expectedVersion) {
+        throw new SyncError('CONFLICT', 'This license was changed by someone else since you loaded it. Reload and try again.');
+      }
+      if (before.progress) {
+        await tx.$executeRaw`UPDATE specialization_progress
+          SET current_level = ${v.targetLevel}, total_xp = greatest(total_xp, ${req.xpRequired}), completed_sessions = greatest(completed_sessions, ${req.sessionsRequired})
+          WHERE user_id = ${v.userId} AND specialization_id = ${v.specializationId}`;
+      } else {
+        await tx.$executeRaw`INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions)
+          VALUES (${v.userId}, ${v.specializationId}, ${v.targetLevel}, ${req.xpRequired}, ${req.sessionsRequired})`;
+      }
+      if (before.license) {
+        await tx.$executeRaw`UPDATE user_licenses
+          SET current_level = ${v.targetLevel}, last_advanced_at = greatest(now(), started_at)
+          WHERE user_id = ${v.userId} AND specialization_id = ${v.specializationId}`;
+      } else {
+        await tx.$executeRaw`INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at)
+          VALUES (${v.userId}, ${v.specializationId}, ${v.targetLevel}, now())`;
+      }
+      const after = await readPair(tx, v.userId, v.specializationId, false);
+      await writeAuditEvent(
+        { actor, action: 'ADVANCE_LICENSE', userId: v.userId, specializationId: v.specializationId, before: snapshot(before), after: snapshot(after), reason: v.reason },
+        tx,
+      );
+      return after;
+    }),
+  ).catch((err) => {
+    if (err instanceof SyncError) throw err;
+    return mapWriteError(err, v.userId, v.specializationId);
+  });
+}
+
+export type { SpecializationId };

@@ -1,0 +1,51 @@
+/**
+ * What PostgreSQL said, dug out of the wrappers Prisma and its pg adapter put around it, and
+ * the bounded retry of what PostgreSQL asks to be retried (deadlock, serialization failure).
+ */
+
+export interface PgErrorInfo {
+  /** SQLSTATE, e.g. 23505, 40P01, or a SyncWatch code such as SW409. */
+  code?: string;
+  constraint?: string;
+  message?: string;
+  /** Prisma's own code, e.g. P2034 (write conflict or deadlock in an interactive transaction). */
+  prismaCode?: string;
+}
+
+export function pgError(err: unknown): PgErrorInfo {
+  const e = err as {
+    code?: unknown;
+    constraint?: string;
+    message?: string;
+    meta?: { driverAdapterError?: { cause?: { originalCode?: string; originalMessage?: string; constraint?: { index?: string } } } };
+    cause?: { originalCode?: string; originalMessage?: string; constraint?: { index?: string } };
+  };
+  const cause = e?.meta?.driverAdapterError?.cause ?? e?.cause;
+  const prismaCode = typeof e?.code === 'string' && /^P\d{4}$/.test(e.code) ? e.code : undefined;
+  const rawCode = typeof e?.code === 'string' && !prismaCode ? e.code : undefined;
+  return {
+    code: cause?.originalCode ?? rawCode,
+    constraint: cause?.constraint?.index ?? e?.constraint,
+    message: cause?.originalMessage ?? e?.message,
+    prismaCode,
+  };
+}
+
+const RETRYABLE = new Set(['40001', '40P01']);
+
+export function isRetryable(err: unknown): boolean {
+  const info = pgError(err);
+  return (info.code !== undefined && RETRYABLE.has(info.code)) || info.prismaCode === 'P2034';
+}
+
+/** Runs `fn`, retrying deadlocks and serialization failures up to `attempts` times with jitter. */
+export async function withRetry<T>(fn: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts || !isRetryable(err)) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** Math.min(i, 6)));
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import { getDb } from '../db/client';
+import type { HealthCheck } from '../generated/prisma/client';
+import { CLASSIFIED_PAIRS_SQL } from './detect-sql';
+import { DESYNC_KINDS, type AuditSource, type DesyncKind, type HealthSnapshot } from './types';
+
+/** Serializes health checks across instances: two at once would fight over current_desyncs. */
+const HEALTH_CHECK_LOCK = 0x5e41c4; // arbitrary, constant
+
+interface SpecFigures {
+  spec: string;
+  pairs: number;
+  level_mismatch: number;
+  missing_license: number;
+  missing_progress: number;
+  orphan_progress: number;
+  orphan_license: number;
+}
+
+/**
+ * One pass of set-based SQL over all pairs: per-specialization counts by kind, and, in the
+ * same statement, the current-desync list rewritten (pairs still out of sync keep their
+ * "since"; repaired ones leave). Then a HealthCheck snapshot stores the figures for trends.
+ */
+export async function runHealthCheck(opts: { source?: AuditSource } = {}): Promise<HealthSnapshot> {
+  const db = getDb();
+  const started = performance.now();
+  const row = await db.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${HEALTH_CHECK_LOCK})`;
+      const check = await tx.healthCheck.create({
+        data: {
+          durationMs: 0, totalPairs: 0, consistentPairs: 0, consistencyRate: 1,
+          levelMismatch: 0, missingLicense: 0, missingProgress: 0, orphanProgress: 0, orphanLicense: 0,
+          bySpecialization: {}, source: opts.source ?? 'APP',
+        },
+      });
+      const figures = await tx.$queryRawUnsafe<SpecFigures[]>(
+        `WITH classified AS (${CLASSIFIED_PAIRS_SQL}),
+         agg AS MATERIALIZED (
+           SELECT spec,
+                  count(*)::int AS pairs,
+                  count(*) FILTER (WHERE kind = 'LEVEL_MISMATCH')::int AS level_mismatch,
+                  count(*) FILTER (WHERE kind = 'MISSING_LICENSE')::int AS missing_license,
+                  count(*) FILTER (WHERE kind = 'MISSING_PROGRESS')::int AS missing_progress,
+                  count(*) FILTER (WHERE kind = 'ORPHAN_PROGRESS')::int AS orphan_progress,
+                  count(*) FILTER (WHERE kind = 'ORPHAN_LICENSE')::int AS orphan_license,
+                  array_agg(user_id) FILTER (WHERE kind IS NOT NULL) AS d_user,
+                  array_agg(kind) FILTER (WHERE kind IS NOT NULL) AS d_kind,
+                  array_agg(pl) FILTER (WHERE kind IS NOT NULL) AS d_pl,
+                  array_agg(ll) FILTER (WHERE kind IS NOT NULL) AS d_ll,
+                  array_agg(changed_at) FILTER (WHERE kind IS NOT NULL) AS d_changed
+           FROM classified GROUP BY spec),
+         found AS MATERIALIZED (
+           SELECT a.spec, f.user_id, f.kind::"DesyncKind" AS kind, f.pl, f.ll, f.changed_at
+           FROM agg a, unnest(a.d_user, a.d_kind, a.d_pl, a.d_ll, a.d_changed) AS f(user_id, kind, pl, ll, changed_at)
+           WHERE a.d_user IS NOT NULL),
+         upserted AS (
+           INSERT INTO current_desyncs (user_id, specialization_id, kind, progress_level, license_level, since, health_check_id)
+           SELECT user_id, spec, kind, pl, ll, least(coalesce(changed_at, now()), now()), $1 FROM found
+           ON CONFLICT (user_id, specialization_id, kind) DO UPDATE
+             SET progress_level = EXCLUDED.progress_level, license_level = EXCLUDED.license_level, health_check_id = EXCLUDED.health_check_id
+           RETURNING 1),
+         removed AS (
+           DELETE FROM current_desyncs c
+           WHERE NOT EXISTS (SELECT 1 FROM found f WHERE f.user_id = c.user_id AND f.spec = c.specialization_id AND f.kind = c.kind)
+           RETURNING 1)
+         SELECT spec, pairs, level_mismatch, missing_license, missing_progress, orphan_progress, orphan_license,
+                (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM removed)::int AS removed
+         FROM agg ORDER BY spec`,
+        check.id,
+      );
+      const sum = (k: keyof SpecFigures) => figures.reduce((n, f) => n + (f[k] as number), 0);
+      const totalPairs = sum('pairs');
+      const desynced = sum('level_mismatch') + sum('missing_license') + sum('missing_progress') + sum('orphan_progress') + sum('orphan_license');
+      const bySpecialization = Object.fromEntries(
+        figures.map((f) => [
+          f.spec,
+          {
+            pairs: f.pairs,
+            LEVEL_MISMATCH: f.level_mismatch,
+            MISSING_LICENSE: f.missing_license,
+            MISSING_PROGRESS: f.missing_progress,
+            ORPHAN_PROGRESS: f.orphan_progress,
+            ORPHAN_LICENSE: f.orphan_license,
+          },
+        ]),
+      );
+      return tx.healthCheck.update({
+        where: { id: check.id },
+        data: {
+          durationMs: Math.round(performance.now() - started),
+          totalPairs,
+          consistentPairs: totalPairs - desynced,
+          consistencyRate: totalPairs === 0 ? 1 : (totalPairs - desynced) / totalPairs,
+          levelMismatch: sum('level_mismatch'),
+          missingLicense: sum('missing_license'),
+          missingProgress: sum('missing_progress'),
+          orphanProgress: sum('orphan_progress'),
+          orphanLicense: sum('orphan_license'),
+          bySpecialization,
+        },
+      });
+    },
+    { timeout: 600_000, maxWait: 60_000 },
+  );
+  return toSnapshot(row);
+}
+
+export function toSnapshot(row: HealthCheck): HealthSnapshot {
+  const byKind: Record<DesyncKind, number> = {
+    LEVEL_MISMATCH: row.levelMismatch,
+    MISSING_LICENSE: row.missingLicense,
+    MISSING_PROGRESS: row.missingProgress,
+    ORPHAN_PROGRESS: row.orphanProgress,
+    ORPHAN_LICENSE: row.orphanLicense,
+  };
+  return {
+    id: row.id,
+    checkedAt: row.checkedAt,
+    durationMs: row.durationMs,
+    totalPairs: row.totalPairs,
+    consistentPairs: row.consistentPairs,
+    consistencyRate: row.consistencyRate,
+    byKind,
+    orphans: row.orphanProgress + row.orphanLicense,
+    bySpecialization: row.bySpecialization as HealthSnapshot['bySpecialization'],
+  };
+}
+
+export async function getLatestHealthCheck(): Promise<HealthSnapshot | null> {
+  const row = await getDb().healthCheck.findFirst({ orderBy: [{ checkedAt: 'desc' }, { id: 'desc' }] });
+  return row ? toSnapshot(row) : null;
+}
+
+/** The latest `limit` checks, oldest first (for the trend chart). */
+export async function listHealthChecks(opts: { limit?: number } = {}): Promise<HealthSnapshot[]> {
+  const take = Math.min(Math.max(opts.limit ?? 200, 1), 5000);
+  const rows = await getDb().healthCheck.findMany({ orderBy: [{ checkedAt: 'desc' }, { id: 'desc' }], take });
+  return rows.reverse().map(toSnapshot);
+}
+
+export { DESYNC_KINDS };

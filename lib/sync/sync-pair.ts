@@ -1,0 +1,40 @@
+import { getDb } from '../db/client';
+import { withRetry } from './db-errors';
+import { getLevelTables } from './levels';
+import { applyDecisions, decide, lockAndLoad } from './repair';
+import type { Actor, DesyncKind, PairSnapshot } from './types';
+import { pairSchema, parseInput } from './validation';
+import { SyncError } from './errors';
+
+export interface SyncPairResult {
+  outcome: 'SYNCED' | 'NOOP' | 'REPORTED';
+  kind: DesyncKind | null;
+  before: PairSnapshot;
+  after: PairSnapshot;
+}
+
+/**
+ * Repairs one pair by the sync policy and records it (an audit event). Idempotent: a pair
+ * already in agreement is a NOOP and writes nothing.
+ */
+export async function syncPair(userId: number, specializationId: string, actor: Actor): Promise<SyncPairResult> {
+  const v = parseInput(pairSchema, { userId, specializationId });
+  const tables = await getLevelTables();
+  return withRetry(() =>
+    getDb().$transaction(async (tx) => {
+      const [loaded] = await lockAndLoad(tx, [{ userId: v.userId, specializationId: v.specializationId }]);
+      if (!loaded || (loaded.progressLevel === null && loaded.licenseLevel === null)) {
+        throw new SyncError('NOT_FOUND', `Learner ${v.userId} has no ${v.specializationId} progress or license.`);
+      }
+      const d = decide(loaded, tables);
+      if (d.action === 'NONE') {
+        // Already consistent: drop a stale entry from the desync list, write nothing else.
+        await tx.$executeRaw`DELETE FROM current_desyncs WHERE user_id = ${v.userId} AND specialization_id = ${v.specializationId}`;
+        return { outcome: 'NOOP' as const, kind: null, before: d.before, after: d.before };
+      }
+      if (d.action === 'REPORT') return { outcome: 'REPORTED' as const, kind: d.kind, before: d.before, after: d.before };
+      await applyDecisions(tx, [d], { jobId: null, actor, auditAction: 'SYNC_PAIR' });
+      return { outcome: 'SYNCED' as const, kind: d.kind, before: d.before, after: d.after! };
+    }),
+  );
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { SPECIALIZATIONS } from './level-rules';
+import { DESYNC_KINDS } from './types';
+import { validationError } from './errors';
+
+/**
+ * Input schemas shared by the engine and every boundary (server actions, CLI, route handlers).
+ * Bounds are generous for real use and far below where integer columns overflow.
+ */
+
+export const MAX_XP_PER_UPDATE = 1_000_000;
+export const MAX_SESSIONS_PER_UPDATE = 10_000;
+export const MAX_REASON_LENGTH = 500;
+
+const id = z.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive').max(2_147_483_647, 'is too large');
+
+export const specializationSchema = z.enum(SPECIALIZATIONS, { error: `must be one of ${SPECIALIZATIONS.join(', ')}` });
+export const desyncKindSchema = z.enum(DESYNC_KINDS, { error: `must be one of ${DESYNC_KINDS.join(', ')}` });
+
+/** Free text that reaches the database: no NUL bytes (PostgreSQL refuses them in text). */
+export const reasonSchema = z
+  .string()
+  .trim()
+  .max(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`)
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
+  .transform((s) => (s === '' ? null : s))
+  .nullish();
+
+export const pairSchema = z.strictObject({ userId: id, specializationId: specializationSchema });
+
+export const recordProgressSchema = z.strictObject({
+  userId: id,
+  specializationId: specializationSchema,
+  xpGained: z.number().int('must be a whole number').min(0, 'must not be negative').max(MAX_XP_PER_UPDATE, `must be at most ${MAX_XP_PER_UPDATE}`),
+  sessionsCompleted: z.number().int('must be a whole number').min(0, 'must not be negative').max(MAX_SESSIONS_PER_UPDATE, `must be at most ${MAX_SESSIONS_PER_UPDATE}`),
+  expectedVersion: id.optional(),
+});
+
+export const advanceLicenseSchema = z.strictObject({
+  userId: id,
+  specializationId: specializationSchema,
+  targetLevel: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'is out of range'),
+  reason: reasonSchema,
+  expectedVersion: id.optional(),
+});
+
+/** Parses or throws SyncError VALIDATION listing every problem. Nothing has been written yet. */
+export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({ path: i.path.join('.') || '(input)', message: i.message }));
+  throw validationError(`Invalid input: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, issues);
+}
