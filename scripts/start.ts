@@ -16,6 +16,7 @@ import pg from 'pg';
 import { env } from '../lib/env';
 import { resolveDatabase, type ResolvedDatabase } from '../lib/db/connection';
 import { applyMigrations } from '../lib/db/migrations';
+import { closeDb } from '../lib/db/client';
 import { seedDemoData } from '../lib/seed/demo';
 import { exitOnKnownError } from './lib/database';
 
@@ -86,6 +87,8 @@ async function main() {
     const applied = await applyMigrations(db.url);
     if (applied.length) log(`Applied ${applied.length} migration(s)`);
 
+    // The seed drives the real engine (health checks, sync jobs), which reads DATABASE_URL.
+    process.env.DATABASE_URL = db.url;
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {
@@ -97,6 +100,7 @@ async function main() {
       if (seeded.seeded) log(`Seeded ${seeded.learners} learners (${seeded.pairs} pairs) with demo desyncs`);
     } finally {
       await client.end();
+      await closeDb();
     }
 
     const childEnv = {

@@ -1,12 +1,17 @@
 import type pg from 'pg';
+import { runHealthCheck, runSyncJob } from '../sync';
 import { hashPassword } from '../auth/password';
 import type { LevelTable, SpecializationId } from '../sync/level-rules';
 
 /**
- * Demo data: learners with valid progress and matching licenses, then about 3% of pairs
- * broken in each way the academy saw (level mismatch, progress without license, license
- * without progress). Deterministic, inserted set-based, and only into an empty database.
+ * Demo data: learners with valid progress and matching licenses, a week of history made by the
+ * real engine, then about 3% of pairs broken in each way the academy saw (level mismatch,
+ * progress without license, license without progress). Deterministic apart from timestamps,
+ * inserted set-based, and only into an empty database. The engine calls need DATABASE_URL to
+ * point at the same database as `client`.
  */
+
+type Queryable = pg.Client | pg.PoolClient;
 
 export interface SeedOptions {
   learners: number;
@@ -42,7 +47,7 @@ const LAST = ['Abara', 'Berg', 'Costa', 'Dubois', 'Eriksen', 'Fischer', 'Garcia'
 /** How often learners take each specialization, and how levels are spread (low levels common). */
 const TAKE_RATE: Record<SpecializationId, number> = { PLAYER: 0.85, COACH: 0.35, INTERNSHIP: 0.3 };
 
-export async function loadLevelTables(client: pg.Client | pg.PoolClient): Promise<Map<SpecializationId, LevelTable>> {
+export async function loadLevelTables(client: Queryable): Promise<Map<SpecializationId, LevelTable>> {
   const { rows } = await client.query<{ specialization_id: SpecializationId; level: number; xp_required: number; sessions_required: number }>(
     'SELECT specialization_id, level, xp_required, sessions_required FROM level_requirements ORDER BY specialization_id, level',
   );
@@ -55,7 +60,7 @@ export async function loadLevelTables(client: pg.Client | pg.PoolClient): Promis
   return tables;
 }
 
-export async function databaseHasData(client: pg.Client | pg.PoolClient): Promise<boolean> {
+export async function databaseHasData(client: Queryable): Promise<boolean> {
   const { rows } = await client.query<{ any: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM specialization_progress)
          OR EXISTS (SELECT 1 FROM user_licenses) OR EXISTS (SELECT 1 FROM sync_jobs) AS any`,
@@ -63,9 +68,8 @@ export async function databaseHasData(client: pg.Client | pg.PoolClient): Promis
   return rows[0]!.any;
 }
 
-export async function seedDemoData(client: pg.Client | pg.PoolClient, opts: SeedOptions): Promise<SeedResult> {
-  const none = { LEVEL_MISMATCH: 0, MISSING_LICENSE: 0, MISSING_PROGRESS: 0 };
-  if (await databaseHasData(client)) return { seeded: false, learners: 0, pairs: 0, desyncs: none };
+export async function seedDemoData(client: Queryable, opts: SeedOptions): Promise<SeedResult> {
+  if (await databaseHasData(client)) return { seeded: false, learners: 0, pairs: 0, desyncs: { LEVEL_MISMATCH: 0, MISSING_LICENSE: 0, MISSING_PROGRESS: 0 } };
 
   const rand = prng(opts.seed ?? 20261121);
   const rate = opts.desyncRate ?? 0.03;
@@ -85,7 +89,6 @@ export async function seedDemoData(client: pg.Client | pg.PoolClient, opts: Seed
 
   const p = { user: [] as number[], spec: [] as string[], level: [] as number[], xp: [] as number[], sessions: [] as number[], created: [] as string[] };
   const l = { user: [] as number[], spec: [] as string[], level: [] as number[], started: [] as string[], advanced: [] as (string | null)[] };
-  const desyncs = { ...none };
   const now = Date.now();
   const day = 86_400_000;
 
@@ -121,19 +124,8 @@ export async function seedDemoData(client: pg.Client | pg.PoolClient, opts: Seed
         const created = new Date(started.getTime() - rand() * 20 * day);
         const advanced = level > 1 ? new Date(started.getTime() + rand() * (now - started.getTime())) : null;
 
-        const roll = rand();
-        const kind =
-          roll < rate ? 'LEVEL_MISMATCH' : roll < 2 * rate ? 'MISSING_LICENSE' : roll < 3 * rate ? 'MISSING_PROGRESS' : null;
-        if (kind) desyncs[kind]++;
-
-        if (kind !== 'MISSING_PROGRESS') {
-          p.user.push(id); p.spec.push(spec); p.level.push(level); p.xp.push(xp); p.sessions.push(sessions); p.created.push(created.toISOString());
-        }
-        if (kind !== 'MISSING_LICENSE') {
-          let licenseLevel = level;
-          if (kind === 'LEVEL_MISMATCH') licenseLevel = level === 1 ? 2 : rand() < 0.7 ? level - 1 : Math.min(max, level + 1) === level ? level - 1 : level + 1;
-          l.user.push(id); l.spec.push(spec); l.level.push(licenseLevel); l.started.push(started.toISOString()); l.advanced.push(advanced?.toISOString() ?? null);
-        }
+        p.user.push(id); p.spec.push(spec); p.level.push(level); p.xp.push(xp); p.sessions.push(sessions); p.created.push(created.toISOString());
+        l.user.push(id); l.spec.push(spec); l.level.push(level); l.started.push(started.toISOString()); l.advanced.push(advanced?.toISOString() ?? null);
       }
     }
 
@@ -152,6 +144,84 @@ export async function seedDemoData(client: pg.Client | pg.PoolClient, opts: Seed
     await client.query('ROLLBACK');
     throw err;
   }
-  const pairs = new Set([...p.user.map((u, i) => `${u}:${p.spec[i]}`), ...l.user.map((u, i) => `${u}:${l.spec[i]}`)]).size;
-  return { seeded: true, learners: opts.learners, pairs, desyncs };
+  await seedHistory(client, rand);
+  const desyncs = await breakPairs(client, rand, rate);
+  await runHealthCheck({ source: 'APP' });
+  return { seeded: true, learners: opts.learners, pairs: p.user.length, desyncs };
+}
+
+/**
+ * Breaks about `rate` of the pairs in each way the academy saw, with raw SQL as legacy code
+ * would: a license edited by hand (level mismatch), a license never written (progress without
+ * license), progress lost (license without progress).
+ */
+export async function breakPairs(client: Queryable, rand: () => number, rate: number) {
+  const { rows } = await client.query<{ user_id: number; specialization_id: string; current_level: number; max_level: number }>(
+    `SELECT p.user_id, p.specialization_id, p.current_level, s.max_level
+     FROM specialization_progress p JOIN user_licenses l USING (user_id, specialization_id)
+     JOIN specializations s ON s.id = p.specialization_id
+     WHERE p.current_level = l.current_level ORDER BY p.user_id, p.specialization_id`,
+  );
+  const picks = { LEVEL_MISMATCH: [] as typeof rows, MISSING_LICENSE: [] as typeof rows, MISSING_PROGRESS: [] as typeof rows };
+  for (const r of rows) {
+    const roll = rand();
+    if (roll < rate) picks.LEVEL_MISMATCH.push(r);
+    else if (roll < 2 * rate) picks.MISSING_LICENSE.push(r);
+    else if (roll < 3 * rate) picks.MISSING_PROGRESS.push(r);
+  }
+  const mismatchLevel = (r: (typeof rows)[number]) =>
+    r.current_level === 1 ? 2 : r.current_level === r.max_level || rand() < 0.7 ? r.current_level - 1 : r.current_level + 1;
+  const arrays = (list: typeof rows) => [list.map((r) => r.user_id), list.map((r) => r.specialization_id)];
+  await client.query(
+    `UPDATE user_licenses l SET current_level = t.lvl FROM unnest($1::int[], $2::text[], $3::int[]) AS t(u, s, lvl)
+     WHERE l.user_id = t.u AND l.specialization_id = t.s`,
+    [...arrays(picks.LEVEL_MISMATCH), picks.LEVEL_MISMATCH.map(mismatchLevel)],
+  );
+  await client.query(
+    `DELETE FROM user_licenses l USING unnest($1::int[], $2::text[]) AS t(u, s) WHERE l.user_id = t.u AND l.specialization_id = t.s`,
+    arrays(picks.MISSING_LICENSE),
+  );
+  await client.query(
+    `DELETE FROM specialization_progress p USING unnest($1::int[], $2::text[]) AS t(u, s) WHERE p.user_id = t.u AND p.specialization_id = t.s`,
+    arrays(picks.MISSING_PROGRESS),
+  );
+  return { LEVEL_MISMATCH: picks.LEVEL_MISMATCH.length, MISSING_LICENSE: picks.MISSING_LICENSE.length, MISSING_PROGRESS: picks.MISSING_PROGRESS.length };
+}
+
+/**
+ * A week of history made by the real engine: pairs broken by "legacy writes", found by health
+ * checks, repaired by scheduled sync jobs; then their timestamps moved back to when they would
+ * have happened, so the trend chart and job history have something true to show.
+ */
+async function seedHistory(client: Queryable, rand: () => number) {
+  const scheduler = { label: 'scheduler', source: 'SYNC_JOB' as const };
+  const hour = 3_600_000;
+  const waves = [
+    { hoursAgo: 7 * 24, rate: 0.02 },
+    { hoursAgo: 5 * 24, rate: 0.012 },
+    { hoursAgo: 3 * 24, rate: 0.025 },
+    { hoursAgo: 1 * 24, rate: 0.008 },
+  ];
+  for (const wave of waves) {
+    await breakPairs(client, rand, wave.rate);
+    const found = await runHealthCheck();
+    const job = await runSyncJob({ trigger: 'SCHEDULED', actor: scheduler });
+    const at = (offsetHours: number) => new Date(Date.now() - (wave.hoursAgo - offsetHours) * hour);
+    // The job's own closing health check, and the check that found the desyncs, move back too.
+    await client.query(`UPDATE health_checks SET checked_at = $2 WHERE id = $1`, [found.id, at(0)]);
+    await client.query(`UPDATE health_checks SET checked_at = $2 WHERE id > $1`, [found.id, at(6.1)]);
+    const start = at(6);
+    const end = new Date(start.getTime() + (job.durationMs ?? 0));
+    await client.query(
+      `UPDATE sync_jobs SET started_at = $2, finished_at = $3, heartbeat_at = $3 WHERE id = $1`,
+      [job.id, start, end],
+    );
+    await client.query(`UPDATE sync_job_items SET created_at = $2 WHERE job_id = $1`, [job.id, end]);
+    await client.query(`UPDATE audit_events SET at = $2 WHERE sync_job_id = $1`, [job.id, end]);
+    // Hourly checks in between, all consistent after the repair.
+    for (let h = 7; h < 24 && wave.hoursAgo - h > 1; h += 4) {
+      const check = await runHealthCheck();
+      await client.query(`UPDATE health_checks SET checked_at = $2 WHERE id = $1`, [check.id, at(h)]);
+    }
+  }
 }
