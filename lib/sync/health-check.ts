@@ -1,6 +1,6 @@
 import { getDb } from '../db/client';
 import type { HealthCheck } from '../generated/prisma/client';
-import { CLASSIFIED_PAIRS_SQL } from './detect-sql';
+import { CLASSIFIED_PAIRS_SQL, KIND_NAME_SQL } from './detect-sql';
 import { DESYNC_KINDS, type AuditSource, type DesyncKind, type HealthSnapshot } from './types';
 
 /** Serializes health checks across instances: two at once would fight over current_desyncs. */
@@ -34,26 +34,21 @@ export async function runHealthCheck(opts: { source?: AuditSource } = {}): Promi
           bySpecialization: {}, source: opts.source ?? 'APP',
         },
       });
-      const figures = await tx.$queryRawUnsafe<SpecFigures[]>(
-        `WITH classified AS (${CLASSIFIED_PAIRS_SQL}),
-         agg AS MATERIALIZED (
-           SELECT spec,
-                  count(*)::int AS pairs,
-                  count(*) FILTER (WHERE kind = 'LEVEL_MISMATCH')::int AS level_mismatch,
-                  count(*) FILTER (WHERE kind = 'MISSING_LICENSE')::int AS missing_license,
-                  count(*) FILTER (WHERE kind = 'MISSING_PROGRESS')::int AS missing_progress,
-                  count(*) FILTER (WHERE kind = 'ORPHAN_PROGRESS')::int AS orphan_progress,
-                  count(*) FILTER (WHERE kind = 'ORPHAN_LICENSE')::int AS orphan_license,
-                  array_agg(user_id) FILTER (WHERE kind IS NOT NULL) AS d_user,
-                  array_agg(kind) FILTER (WHERE kind IS NOT NULL) AS d_kind,
-                  array_agg(pl) FILTER (WHERE kind IS NOT NULL) AS d_pl,
-                  array_agg(ll) FILTER (WHERE kind IS NOT NULL) AS d_ll,
-                  array_agg(changed_at) FILTER (WHERE kind IS NOT NULL) AS d_changed
-           FROM classified GROUP BY spec),
+      // Hash joins and the aggregate over a million pairs want more than the default 4 MB.
+      await tx.$executeRawUnsafe(`SET LOCAL work_mem = '256MB'`);
+      const groups = await tx.$queryRawUnsafe<{ spec: string; k: number; n: number; upserted: number; removed: number }[]>(
+        `WITH agg AS MATERIALIZED (
+           SELECT spec, k, count(*)::int AS n,
+                  array_agg(user_id) FILTER (WHERE k > 0) AS d_user,
+                  array_agg(pl) FILTER (WHERE k > 0) AS d_pl,
+                  array_agg(ll) FILTER (WHERE k > 0) AS d_ll,
+                  array_agg(greatest(p_updated, l_updated)) FILTER (WHERE k > 0) AS d_changed
+           FROM (${CLASSIFIED_PAIRS_SQL}) c
+           GROUP BY spec, k),
          found AS MATERIALIZED (
-           SELECT a.spec, f.user_id, f.kind::"DesyncKind" AS kind, f.pl, f.ll, f.changed_at
-           FROM agg a, unnest(a.d_user, a.d_kind, a.d_pl, a.d_ll, a.d_changed) AS f(user_id, kind, pl, ll, changed_at)
-           WHERE a.d_user IS NOT NULL),
+           SELECT a.spec, ${KIND_NAME_SQL('a.k')}::"DesyncKind" AS kind, f.user_id, f.pl, f.ll, f.changed_at
+           FROM agg a, unnest(a.d_user, a.d_pl, a.d_ll, a.d_changed) AS f(user_id, pl, ll, changed_at)
+           WHERE a.k > 0),
          upserted AS (
            INSERT INTO current_desyncs (user_id, specialization_id, kind, progress_level, license_level, since, health_check_id)
            SELECT user_id, spec, kind, pl, ll, least(coalesce(changed_at, now()), now()), $1 FROM found
@@ -64,11 +59,18 @@ export async function runHealthCheck(opts: { source?: AuditSource } = {}): Promi
            DELETE FROM current_desyncs c
            WHERE NOT EXISTS (SELECT 1 FROM found f WHERE f.user_id = c.user_id AND f.spec = c.specialization_id AND f.kind = c.kind)
            RETURNING 1)
-         SELECT spec, pairs, level_mismatch, missing_license, missing_progress, orphan_progress, orphan_license,
-                (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM removed)::int AS removed
-         FROM agg ORDER BY spec`,
+         SELECT spec, k, n, (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM removed)::int AS removed
+         FROM agg ORDER BY spec, k`,
         check.id,
       );
+      const figures: SpecFigures[] = [...new Set(groups.map((g) => g.spec))].map((spec) => {
+        const n = (k: number) => groups.find((g) => g.spec === spec && g.k === k)?.n ?? 0;
+        return {
+          spec,
+          pairs: groups.filter((g) => g.spec === spec).reduce((a, g) => a + g.n, 0),
+          level_mismatch: n(1), missing_license: n(2), missing_progress: n(3), orphan_progress: n(4), orphan_license: n(5),
+        };
+      });
       const sum = (k: keyof SpecFigures) => figures.reduce((n, f) => n + (f[k] as number), 0);
       const totalPairs = sum('pairs');
       const desynced = sum('level_mismatch') + sum('missing_license') + sum('missing_progress') + sum('orphan_progress') + sum('orphan_license');

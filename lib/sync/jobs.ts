@@ -2,7 +2,7 @@ import { getDb } from '../db/client';
 import type { SyncJob } from '../generated/prisma/client';
 import { writeAuditEvent } from './audit';
 import { pgError, withRetry } from './db-errors';
-import { CLASSIFIED_PAIRS_SQL } from './detect-sql';
+import { CLASSIFIED_PAIRS_SQL, KIND_NAME_SQL } from './detect-sql';
 import { SyncError } from './errors';
 import { runHealthCheck } from './health-check';
 import { getLevelTables } from './levels';
@@ -49,7 +49,7 @@ interface FoundPair { userId: number; specializationId: string; kind: DesyncKind
 /** Every pair out of sync right now, in a stable order (specialization, learner). */
 async function findDesyncedPairs(): Promise<FoundPair[]> {
   const rows = await getDb().$queryRawUnsafe<{ user_id: number; spec: string; kind: DesyncKind }[]>(
-    `SELECT user_id, spec, kind FROM (${CLASSIFIED_PAIRS_SQL}) c WHERE kind IS NOT NULL ORDER BY spec, user_id`,
+    `SELECT user_id, spec, ${KIND_NAME_SQL('k')} AS kind FROM (${CLASSIFIED_PAIRS_SQL}) c WHERE k > 0 ORDER BY spec, user_id`,
   );
   return rows.map((r) => ({ userId: r.user_id, specializationId: r.spec, kind: r.kind }));
 }
