@@ -11,3 +11,4 @@ export { writeAuditEvent, listAuditEvents, listAuditFacets, type AuditEventRow, 
 export { SyncError, isSyncError, type SyncErrorCode } from './errors';
 export * from './types';
 export { SPECIALIZATIONS } from './level-rules';
+export { findOrphans, deleteOrphans, restoreOrphans, readBackup, type OrphanBackup } from './orphans';

@@ -148,7 +148,7 @@ async function executeJob(job: SyncJob, opts: SyncJobOptions): Promise<SyncJobSu
 
 function isConnectionLoss(err: unknown): boolean {
   const { code, message } = pgError(err);
-  return code === '57P01' || code === '57P02' || code === '57P03' || code === '08006' || code === '08003' || /terminat|Connection closed|ECONNRESET|ECONNREFUSED/i.test(message ?? '');
+  return code === '57P01' || code === '57P02' || code === '57P03' || code === '08006' || code === '08003' || /terminat|connection closed|closed the connection|ECONNRESET|ECONNREFUSED|Connection terminated/i.test(message ?? '');
 }
 
 function readableError(err: unknown): string {
