@@ -139,7 +139,13 @@ async function executeJob(job: SyncJob, opts: SyncJobOptions): Promise<SyncJobSu
     return toSummary(finished);
   } catch (err) {
     const message = `The sync job stopped: ${readableError(err)}`;
-    const failed = await finishJob(job.id, 'FAILED', started, message).catch(() => null);
+    // The connection that failed may have taken pooled siblings with it: try a few fresh ones.
+    // If the database stays unreachable, the stale heartbeat lets the scheduler abandon the job.
+    let failed: SyncJob | null = null;
+    for (let attempt = 0; attempt < 5 && !failed; attempt++) {
+      failed = await finishJob(job.id, 'FAILED', started, message).catch(() => null);
+      if (!failed) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    }
     return failed ? toSummary(failed) : { ...toSummary(job), status: 'FAILED', error: message };
   } finally {
     clearInterval(heartbeat);

@@ -1,0 +1,74 @@
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getRunningJob, listSyncJobItems, runSyncJob } from '../../lib/sync';
+import { rawClient } from '../support/db';
+import { countDesyncsIndependently, createPair, testActor } from '../support/factories';
+
+/**
+ * Faults injected by PostgreSQL itself: the engine's connections are terminated
+ * (pg_terminate_backend) at random points while sync jobs run.
+ */
+let c: pg.Client;
+const pairs: { userId: number; spec: string }[] = [];
+
+beforeAll(async () => {
+  c = await rawClient();
+  for (let i = 0; i < 120; i++) pairs.push(await createPair(c, { progressLevel: 2 + (i % 3), licenseLevel: 1 }));
+});
+afterAll(async () => {
+  await c.end();
+});
+
+async function breakAll() {
+  await c.query(`UPDATE user_licenses SET current_level = 1 WHERE user_id = ANY($1)`, [pairs.map((p) => p.userId)]);
+}
+
+async function killEngineConnections() {
+  await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`);
+}
+
+describe('connections killed during sync jobs', () => {
+  it('20 kills at random points: no half-written pair, the job ends with a reason, the slot is freed, the next run finishes the work', async () => {
+    const outcomes: Record<string, number> = {};
+    for (let round = 0; round < 20; round++) {
+      await breakAll();
+      const job = runSyncJob({ trigger: 'MANUAL', actor: testActor, batchSize: 7 });
+      await new Promise((r) => setTimeout(r, Math.random() * 120));
+      await killEngineConnections();
+      const result = await job.catch((err: unknown) => err);
+      // A kill that lands before the job is claimed fails the claim itself; nothing was started.
+      if (result instanceof Error) {
+        outcomes.CLAIM_FAILED = (outcomes.CLAIM_FAILED ?? 0) + 1;
+        expect(await getRunningJob()).toBeNull();
+        continue;
+      }
+      outcomes[result.status] = (outcomes[result.status] ?? 0) + 1;
+      expect(['SUCCEEDED', 'PARTIAL', 'FAILED']).toContain(result.status);
+      if (result.status === 'FAILED') expect(result.error).toMatch(/connection|terminat/i);
+      expect(await getRunningJob()).toBeNull();
+
+      // Every item recorded SYNCED is really repaired, and has exactly one audit event.
+      const { items } = await listSyncJobItems(result.id, { limit: 1000 });
+      const synced = items.filter((i) => i.outcome === 'SYNCED');
+      expect(synced.length).toBe(result.synced);
+      if (synced.length) {
+        const { rows } = await c.query(
+          `SELECT count(*)::int AS bad FROM specialization_progress p JOIN user_licenses l USING (user_id, specialization_id)
+           WHERE p.current_level <> l.current_level AND p.user_id = ANY($1)`,
+          [synced.map((i) => i.userId)],
+        );
+        expect(rows[0].bad).toBe(0);
+      }
+      const audits = await c.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'SYNC_JOB_REPAIR' AND sync_job_id = $1`, [result.id]);
+      expect(audits.rows[0].n).toBe(result.synced);
+
+      // The next run brings desyncs to zero.
+      const next = await runSyncJob({ trigger: 'MANUAL', actor: testActor });
+      expect(next.status).toBe('SUCCEEDED');
+      expect(await countDesyncsIndependently(c)).toEqual({ level_mismatch: 0, missing_license: 0, missing_progress: 0 });
+    }
+    // The kills really interrupted jobs (not all landed after the end).
+    expect((outcomes.FAILED ?? 0) + (outcomes.CLAIM_FAILED ?? 0)).toBeGreaterThan(0);
+    console.info('fault outcomes', outcomes);
+  });
+});
