@@ -1,3 +1,4 @@
+import { Cron } from 'croner';
 import { z } from 'zod';
 
 /**
@@ -6,12 +7,36 @@ import { z } from 'zod';
  */
 
 const DEMO_SECRET = 'syncwatch-demo-secret-change-me';
+const DEMO_MONITOR_TOKEN = 'syncwatch-demo-monitor-token';
 
 const bool = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1');
 
 const port = z.coerce.number().int().min(1).max(65535);
+
+function isValidCron(pattern: string): boolean {
+  try {
+    new Cron(pattern, { paused: true, timezone: 'UTC' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const cron = z
+  .string()
+  .min(1)
+  .refine(isValidCron, 'must be a cron expression of 5 or 6 fields, e.g. "0 */6 * * *"');
+
+function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -33,8 +58,10 @@ export const envSchema = z.object({
   CONSISTENCY_TARGET: z.coerce.number().min(0).max(100).default(99.9),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
   SCHEDULER_ENABLED: bool.default(true),
-  HEALTH_CHECK_CRON: z.string().min(1).default('* * * * *'),
-  SYNC_CRON: z.string().min(1).default('0 */6 * * *'),
+  HEALTH_CHECK_CRON: cron.default('* * * * *'),
+  SYNC_CRON: cron.default('0 */6 * * *'),
+  /** IANA time zone the cron expressions are read in; every instance must use the same. */
+  SCHEDULE_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone, e.g. "UTC" or "Europe/Paris"').default('UTC'),
   /** A sync job is overdue when none finished within the sync interval plus this grace. */
   SYNC_OVERDUE_GRACE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
   /** A missed occurrence still runs (once) when an instance comes back within this grace. */
@@ -43,7 +70,7 @@ export const envSchema = z.object({
   JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(86_400).default(120),
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** Bearer token for /api/health/integrity and /api/metrics (monitoring systems). */
-  MONITOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  MONITOR_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEMO_MONITOR_TOKEN),
   LOGIN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(5),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
 });
@@ -54,6 +81,15 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * Production mode: a production server that is not the `npm start` demo on the embedded
+ * database (scripts/start.ts sets SYNCWATCH_DEMO=1 there). `next build` is exempt: secrets are
+ * a run-time matter.
+ */
+export function isProductionMode(source: Record<string, string | undefined>): boolean {
+  return source.NODE_ENV === 'production' && source.SYNCWATCH_DEMO !== '1' && source.NEXT_PHASE !== 'phase-production-build';
+}
+
 export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
   // Empty strings count as unset, as they do in most .env tooling.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
@@ -61,6 +97,16 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  if (isProductionMode(cleaned)) {
+    const demo: string[] = [];
+    if (!cleaned.NEXTAUTH_SECRET || cleaned.NEXTAUTH_SECRET === DEMO_SECRET) demo.push('NEXTAUTH_SECRET');
+    if (!cleaned.MONITOR_TOKEN || cleaned.MONITOR_TOKEN === DEMO_MONITOR_TOKEN) demo.push('MONITOR_TOKEN');
+    if (demo.length) {
+      throw new ConfigError(
+        `Invalid configuration: ${demo.join(' and ')} must be set to your own secret in production (the documented demo values are refused).`,
+      );
+    }
   }
   return result.data;
 }
@@ -73,3 +119,4 @@ export function env(): Env {
 }
 
 export const DEMO_NEXTAUTH_SECRET = DEMO_SECRET;
+export const DEMO_MONITOR_TOKEN_VALUE = DEMO_MONITOR_TOKEN;

@@ -110,6 +110,10 @@ async function main() {
       NEXTAUTH_URL: config.NEXTAUTH_URL ?? `http://localhost:${config.PORT}`,
       NEXTAUTH_SECRET: config.NEXTAUTH_SECRET,
       NEXT_TELEMETRY_DISABLED: '1',
+      // The demo on the embedded database may use the documented demo secrets; a server on a
+      // configured DATABASE_URL is production and must have its own (lib/env.ts).
+      ...(db.embedded ? { SYNCWATCH_DEMO: '1' } : {}),
+      MONITOR_TOKEN: config.MONITOR_TOKEN,
     };
     if (!dev && buildIsStale()) {
       log('Building the app (next build)...');
