@@ -38,7 +38,7 @@ function newestMtime(entry: string): number {
 }
 
 function buildIsStale(): boolean {
-  const id = path.join(root, '.next', 'BUILD_ID');
+  const id = path.join(root, process.env.NEXT_DIST_DIR || '.next', 'BUILD_ID');
   if (!existsSync(id)) return true;
   const built = statSync(id).mtimeMs;
   const sources = ['app', 'components', 'lib', 'public', 'next.config.ts', 'package.json', 'proxy.ts', 'instrumentation.ts'];

@@ -35,7 +35,10 @@ describe('connections killed during sync jobs', () => {
       const job = runSyncJob({ trigger: 'MANUAL', actor: testActor, batchSize: 7 });
       await new Promise((r) => setTimeout(r, Math.random() * 120));
       await killEngineConnections();
-      const result = await job.catch((err: unknown) => err);
+      const result = await job.then(
+        (j) => j,
+        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+      );
       // A kill that lands before the job is claimed fails the claim itself; nothing was started.
       if (result instanceof Error) {
         outcomes.CLAIM_FAILED = (outcomes.CLAIM_FAILED ?? 0) + 1;

@@ -1,0 +1,41 @@
+import { requireStaffRoute } from '@/lib/auth/guards';
+import { csvResponse, fileStamp } from '@/lib/data/csv';
+import { listSyncJobs } from '@/lib/sync';
+import type { SyncJobSummary } from '@/lib/sync/types';
+
+export const dynamic = 'force-dynamic';
+
+const BATCH = 500;
+
+/** "Export CSV" on /jobs: the whole job history, newest first. */
+export async function GET() {
+  const { denied } = await requireStaffRoute('EXPORT_SYNC_JOBS');
+  if (denied) return denied;
+
+  async function* batches(): AsyncGenerator<SyncJobSummary[]> {
+    for (let offset = 0; ; offset += BATCH) {
+      const { items } = await listSyncJobs({ offset, limit: BATCH });
+      if (items.length) yield items;
+      if (items.length < BATCH) return;
+    }
+  }
+
+  return csvResponse<SyncJobSummary>(
+    `sync-jobs-${fileStamp()}.csv`,
+    [
+      { header: 'Job ID', value: (j) => j.id },
+      { header: 'Started', value: (j) => j.startedAt.toISOString() },
+      { header: 'Finished', value: (j) => j.finishedAt?.toISOString() },
+      { header: 'Trigger', value: (j) => j.trigger },
+      { header: 'Started by', value: (j) => j.actor },
+      { header: 'Status', value: (j) => j.status },
+      { header: 'Duration (ms)', value: (j) => j.durationMs },
+      { header: 'Found', value: (j) => j.found },
+      { header: 'Synced', value: (j) => j.synced },
+      { header: 'Failed', value: (j) => j.failed },
+      { header: 'Reported', value: (j) => j.reported },
+      { header: 'Reason', value: (j) => j.reason },
+    ],
+    batches(),
+  );
+}

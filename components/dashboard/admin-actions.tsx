@@ -1,0 +1,130 @@
+'use client';
+
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef, useState, useTransition } from 'react';
+import { LocalTime } from '@/components/ui/local-time';
+import { useToast } from '@/components/ui/toaster';
+import { runHealthCheckAction } from '@/lib/actions/run-health-check';
+import type { StaffRole } from '@/lib/auth/roles';
+import type { JobDto } from '@/lib/data/dto';
+import { formatInt, formatRate } from '@/lib/format';
+import { REPAIRABLE_KINDS } from '@/lib/sync/types';
+import { SyncPreviewDialog } from './sync-preview-dialog';
+
+const RUNNING_JOB_KEY = ['running-job'] as const;
+
+function describeFinished(job: JobDto): string {
+  return `Sync job #${job.id} ${job.status}: ${formatInt(job.synced)} synced, ${formatInt(job.failed)} failed, ${formatInt(job.reported)} reported.`;
+}
+
+/** "Run health check" and "Sync now" (ADMIN; visible but disabled for a VIEWER), and the running job's progress. */
+export function AdminActions({
+  role,
+  runningJob,
+  onFiguresChanged,
+  autoRefresh,
+}: {
+  role: StaffRole;
+  runningJob: JobDto | null;
+  onFiguresChanged: () => void;
+  autoRefresh: boolean;
+}) {
+  const isAdmin = role === 'ADMIN';
+  const toast = useToast();
+  const queryClient = useQueryClient();
+  const [checking, startCheck] = useTransition();
+  const [dialogOpen, setDialogOpen] = useState(false);
+
+  // Announce a job's outcome when the running job we were showing goes away.
+  const shownJob = useRef<number | null>(runningJob?.id ?? null);
+  useEffect(() => {
+    const previous = shownJob.current;
+    shownJob.current = runningJob?.id ?? null;
+    if (previous === null || runningJob?.id === previous) return;
+    // The job's closing health check lands just after the job itself: refresh now and again.
+    onFiguresChanged();
+    const again = setTimeout(onFiguresChanged, 3_000);
+    void fetch(`/api/sync-jobs/${previous}`, { cache: 'no-store' })
+      .then((r) => (r.ok ? (r.json() as Promise<{ job: JobDto }>) : null))
+      .then((body) => {
+        if (!body) return toast.info(`Sync job #${previous} finished.`);
+        if (body.job.status === 'SUCCEEDED') toast.success(describeFinished(body.job));
+        else toast.error(describeFinished(body.job) + (body.job.error ? ` ${body.job.error}` : ''));
+      })
+      .catch(() => toast.info(`Sync job #${previous} finished.`));
+    return () => clearTimeout(again);
+  }, [runningJob?.id, onFiguresChanged, toast]);
+
+  const runCheck = () =>
+    startCheck(async () => {
+      const result = await runHealthCheckAction();
+      if (!result.ok) {
+        toast.error(result.error.message);
+        return;
+      }
+      const h = result.health;
+      const desyncs = REPAIRABLE_KINDS.reduce((s, k) => s + (h.byKind[k] ?? 0), 0);
+      toast.success(
+        `Health check done: ${formatRate(h.consistencyRate, h.consistentPairs, h.totalPairs)} consistent, ${formatInt(desyncs)} desyncs, ${formatInt(h.orphans)} orphans.` +
+          (autoRefresh ? '' : ' Auto-refresh is off, so the figures below keep their last update.'),
+      );
+      onFiguresChanged();
+    });
+
+  const describedBy = [!isAdmin ? 'admin-only-note' : null, runningJob ? 'sync-running-note' : null].filter(Boolean).join(' ') || undefined;
+  const pct = runningJob && runningJob.total > 0 ? Math.round((runningJob.done / runningJob.total) * 100) : null;
+
+  return (
+    <section className="card actions" aria-labelledby="actions-title">
+      <h2 id="actions-title" className="sr-only">
+        Actions
+      </h2>
+      <div className="action-buttons">
+        <button type="button" className="button" onClick={runCheck} disabled={!isAdmin || checking} aria-busy={checking} aria-describedby={!isAdmin ? 'admin-only-note' : undefined}>
+          Run health check
+        </button>
+        <button type="button" className="button primary" onClick={() => setDialogOpen(true)} disabled={!isAdmin || !!runningJob} aria-describedby={describedBy}>
+          Sync now
+        </button>
+        {!isAdmin ? (
+          <p id="admin-only-note" className="muted note">
+            Requires the ADMIN role
+          </p>
+        ) : null}
+        {checking ? <p className="muted note">Running a health check…</p> : null}
+      </div>
+      {runningJob ? (
+        <div className="running-job">
+          <p id="sync-running-note">
+            Sync running since <LocalTime iso={runningJob.startedAt} />, started by {runningJob.actor}
+          </p>
+          <div className="progress-row">
+            <progress
+              className="progress"
+              aria-label="Sync progress"
+              max={Math.max(runningJob.total, 1)}
+              value={runningJob.total > 0 ? runningJob.done : undefined}
+              aria-valuetext={runningJob.total > 0 ? `${runningJob.done} of ${runningJob.total} pairs` : 'Counting pairs'}
+            />
+            <span className="num muted">
+              {formatInt(runningJob.done)} / {formatInt(runningJob.total)}
+              {pct !== null ? ` (${pct}%)` : ''}
+            </span>
+          </div>
+        </div>
+      ) : null}
+      {isAdmin ? (
+        <SyncPreviewDialog
+          open={dialogOpen}
+          onClose={() => setDialogOpen(false)}
+          onStarted={(job) => {
+            setDialogOpen(false);
+            shownJob.current = job.id;
+            queryClient.setQueryData(RUNNING_JOB_KEY, job);
+            toast.success(`Sync job #${job.id} started${job.total ? `: ${formatInt(job.total)} pairs to repair` : ''}.`);
+          }}
+        />
+      ) : null}
+    </section>
+  );
+}

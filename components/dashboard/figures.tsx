@@ -1,0 +1,130 @@
+import type { ReactNode } from 'react';
+import { LocalTime } from '@/components/ui/local-time';
+import type { DashboardData } from '@/lib/data/dto';
+import { formatDuration, formatInt, formatRate, KIND_LABELS } from '@/lib/format';
+import { REPAIRABLE_KINDS } from '@/lib/sync/types';
+
+function slug(label: string) {
+  return label.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+}
+
+/** One labelled figure; the figure's accessible name is its label. */
+export function Figure({ label, children, tone }: { label: string; children: ReactNode; tone?: 'ok' | 'warn' | 'bad' }) {
+  const id = `figure-${slug(label)}`;
+  return (
+    <figure className={`figure${tone ? ` tone-${tone}` : ''}`} aria-labelledby={id} data-figure={slug(label)}>
+      <figcaption id={id} className="figure-label">
+        {label}
+      </figcaption>
+      {children}
+    </figure>
+  );
+}
+
+const ORPHAN_KINDS = ['ORPHAN_PROGRESS', 'ORPHAN_LICENSE'] as const;
+
+export function DashboardFigures({ data }: { data: DashboardData }) {
+  const h = data.latest;
+  const desyncs = h ? REPAIRABLE_KINDS.reduce((sum, k) => sum + (h.byKind[k] ?? 0), 0) : null;
+  const rateTone = h ? (h.consistencyRate * 100 >= data.targetPercent ? 'ok' : 'bad') : undefined;
+  const job = data.lastJob;
+  const health = data.jobHealth;
+  // NEVER_RUN is not late yet (getJobHealth turns it OVERDUE once its deadline passes).
+  const overdue = health ? health.state === 'OVERDUE' : null;
+
+  return (
+    <div className="figures">
+      <Figure label="Consistency rate" tone={rateTone}>
+        <p className="figure-value num" data-value={h ? h.consistencyRate : ''}>
+          {h ? formatRate(h.consistencyRate, h.consistentPairs, h.totalPairs) : '—'}
+        </p>
+        <p className="figure-sub">
+          {h ? (
+            <>
+              {formatInt(h.consistentPairs)} of {formatInt(h.totalPairs)} pairs consistent · target {data.targetPercent}%
+            </>
+          ) : (
+            'No health check has run yet.'
+          )}
+        </p>
+      </Figure>
+
+      <Figure label="Pairs checked">
+        <p className="figure-value num">{h ? formatInt(h.totalPairs) : '—'}</p>
+      </Figure>
+
+      <Figure label="Desyncs" tone={desyncs ? 'warn' : desyncs === 0 ? 'ok' : undefined}>
+        <p className="figure-value num">{formatInt(desyncs)}</p>
+        {h ? (
+          <dl className="kind-list">
+            {REPAIRABLE_KINDS.map((k) => (
+              <div key={k} data-kind={k}>
+                <dt title={k}>{KIND_LABELS[k]}</dt>
+                <dd className="num">{formatInt(h.byKind[k] ?? 0)}</dd>
+              </div>
+            ))}
+          </dl>
+        ) : null}
+      </Figure>
+
+      <Figure label="Orphans">
+        <p className="figure-value num">{h ? formatInt(h.orphans) : '—'}</p>
+        {h ? (
+          <dl className="kind-list">
+            {ORPHAN_KINDS.map((k) => (
+              <div key={k} data-kind={k}>
+                <dt title={k}>{KIND_LABELS[k]}</dt>
+                <dd className="num">{formatInt(h.byKind[k] ?? 0)}</dd>
+              </div>
+            ))}
+          </dl>
+        ) : null}
+        <p className="figure-sub">Reported, never deleted automatically.</p>
+      </Figure>
+
+      <Figure label="Last health check">
+        <p className="figure-value figure-time">{h ? <LocalTime iso={h.checkedAt} relative /> : 'Never'}</p>
+        {h ? <p className="figure-sub">Took {formatDuration(h.durationMs)}</p> : null}
+      </Figure>
+
+      <Figure label="Last sync job">
+        {job ? (
+          <>
+            <p className="figure-value">
+              <span className={`status status-${job.status.toLowerCase()}`}>{job.status}</span>{' '}
+              <span className="figure-inline num">{formatDuration(job.durationMs)}</span>
+            </p>
+            <p className="figure-sub">
+              <span className="num">{formatInt(job.found)}</span> found · <span className="num">{formatInt(job.synced)}</span> synced ·{' '}
+              <span className="num">{formatInt(job.failed)}</span> failed
+            </p>
+            <p className="figure-sub">
+              {job.trigger} by {job.actor}, <LocalTime iso={job.finishedAt ?? job.startedAt} relative />
+            </p>
+          </>
+        ) : (
+          <p className="figure-value">None yet</p>
+        )}
+      </Figure>
+
+      <Figure label="Next scheduled sync">
+        <p className="figure-value figure-time">{health?.nextSyncAt ? <LocalTime iso={health.nextSyncAt} relative /> : 'Not scheduled'}</p>
+      </Figure>
+
+      <Figure label="Job health" tone={overdue === null ? undefined : overdue ? 'bad' : 'ok'}>
+        <p className="figure-value">{overdue === null ? 'Unknown' : overdue ? 'Overdue' : 'On schedule'}</p>
+        <p className="figure-sub">
+          {health?.lastSuccessAt ? (
+            <>
+              Last successful sync <LocalTime iso={health.lastSuccessAt} relative />
+            </>
+          ) : health ? (
+            'No sync has finished yet.'
+          ) : (
+            'The schedule could not be read.'
+          )}
+        </p>
+      </Figure>
+    </div>
+  );
+}

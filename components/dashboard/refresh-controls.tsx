@@ -1,0 +1,44 @@
+'use client';
+
+import { LocalTime } from '@/components/ui/local-time';
+
+export const REFRESH_CHOICES = [5, 10, 30, 60] as const;
+
+export function RefreshControls(props: {
+  autoRefresh: boolean;
+  onAutoRefresh: (on: boolean) => void;
+  seconds: number;
+  onSeconds: (s: number) => void;
+  lastUpdatedIso: string | null;
+  fetching: boolean;
+}) {
+  return (
+    <div className="refresh-controls">
+      <div className="switch-field">
+        <input
+          id="auto-refresh"
+          type="checkbox"
+          role="switch"
+          className="switch"
+          checked={props.autoRefresh}
+          aria-checked={props.autoRefresh}
+          onChange={(e) => props.onAutoRefresh(e.currentTarget.checked)}
+        />
+        <label htmlFor="auto-refresh">Auto-refresh</label>
+      </div>
+      <div className="inline-field">
+        <label htmlFor="refresh-every">Refresh every</label>
+        <select id="refresh-every" value={props.seconds} onChange={(e) => props.onSeconds(Number(e.currentTarget.value))}>
+          {REFRESH_CHOICES.map((s) => (
+            <option key={s} value={s}>
+              {s} s
+            </option>
+          ))}
+        </select>
+      </div>
+      <p className="last-updated" aria-busy={props.fetching}>
+        <span className="muted">Last updated</span> <LocalTime iso={props.lastUpdatedIso} />
+      </p>
+    </div>
+  );
+}

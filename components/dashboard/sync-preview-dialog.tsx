@@ -1,0 +1,173 @@
+'use client';
+
+import { useEffect, useRef, useState, useTransition } from 'react';
+import { useToast } from '@/components/ui/toaster';
+import { previewSyncAction } from '@/lib/actions/preview-sync';
+import { startSyncJobAction } from '@/lib/actions/start-sync-job';
+import type { JobDto } from '@/lib/data/dto';
+import { formatInt, KIND_LABELS } from '@/lib/format';
+import { DESYNC_KINDS, type PairSnapshot, type SyncPreview } from '@/lib/sync/types';
+
+function snapshotText(s: PairSnapshot | null): string {
+  if (!s) return 'left as is (reported)';
+  const level = (n: number | null) => (n === null ? 'none' : String(n));
+  return `progress ${level(s.progressLevel)} · license ${level(s.licenseLevel)}`;
+}
+
+type PreviewState = { status: 'loading' } | { status: 'ready'; preview: SyncPreview } | { status: 'error'; message: string };
+
+/**
+ * "Sync now": a modal dialog showing the dry run (counts by kind, the first planned repairs
+ * before -> after), a "Reason" box, and "Confirm sync" / "Cancel".
+ */
+export function SyncPreviewDialog({ open, onClose, onStarted }: { open: boolean; onClose: () => void; onStarted: (job: JobDto) => void }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const toast = useToast();
+  const [state, setState] = useState<PreviewState>({ status: 'loading' });
+  const [reason, setReason] = useState('');
+  const [confirmError, setConfirmError] = useState<string | null>(null);
+  const [starting, startJob] = useTransition();
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (open && !dialog.open) dialog.showModal();
+    if (!open && dialog.open) dialog.close();
+  }, [open]);
+
+  // Each opening runs a fresh dry run.
+  useEffect(() => {
+    if (!open) return;
+    let cancelled = false;
+    setState({ status: 'loading' });
+    setConfirmError(null);
+    previewSyncAction()
+      .then((result) => {
+        if (cancelled) return;
+        if (result.ok) setState({ status: 'ready', preview: result.preview });
+        else {
+          setState({ status: 'error', message: result.error.message });
+          toast.error(result.error.message);
+        }
+      })
+      .catch(() => {
+        if (!cancelled) setState({ status: 'error', message: 'The preview could not be loaded. Try again in a moment.' });
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [open, toast]);
+
+  const confirm = () =>
+    startJob(async () => {
+      setConfirmError(null);
+      const result = await startSyncJobAction({ reason });
+      if (result.ok) {
+        setReason('');
+        onStarted(result.job);
+        return;
+      }
+      // The server sends UTC; say "since when" in the viewer's time zone.
+      const r = result.error.running;
+      const message = r ? `A sync job is already running: started by ${r.actor} at ${new Date(r.startedAt).toLocaleString()}.` : result.error.message;
+      setConfirmError(message);
+      toast.error(message);
+    });
+
+  const preview = state.status === 'ready' ? state.preview : null;
+
+  return (
+    <dialog ref={ref} className="dialog" aria-labelledby="sync-preview-title" onClose={onClose}>
+      <form
+        method="dialog"
+        onSubmit={(e) => {
+          e.preventDefault();
+          confirm();
+        }}
+      >
+        <h2 id="sync-preview-title">Sync preview</h2>
+        {state.status === 'loading' ? (
+          <div aria-busy="true">
+            <p className="muted">Computing the dry run…</p>
+            <div className="skeleton" style={{ height: 120 }} aria-hidden="true" />
+          </div>
+        ) : state.status === 'error' ? (
+          <p className="form-error">{state.message}</p>
+        ) : preview ? (
+          <>
+            <p>
+              A sync would address <strong className="num">{formatInt(preview.found)}</strong> out-of-sync pairs. Nothing has been
+              changed yet.
+            </p>
+            <table className="table compact" aria-label="Preview counts by kind">
+              <thead>
+                <tr>
+                  <th scope="col">Kind</th>
+                  <th scope="col" className="num">
+                    Pairs
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {DESYNC_KINDS.map((k) => (
+                  <tr key={k} data-kind={k}>
+                    <th scope="row" title={KIND_LABELS[k]}>
+                      {k}
+                    </th>
+                    <td className="num">{formatInt(preview.byKind[k] ?? 0)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {preview.items.length ? (
+              <div className="table-scroll">
+                <table className="table compact" aria-label="Planned repairs">
+                  <caption className="caption-side">First {preview.items.length} planned repairs</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Learner</th>
+                      <th scope="col">Specialization</th>
+                      <th scope="col">Kind</th>
+                      <th scope="col">Before</th>
+                      <th scope="col">After</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {preview.items.map((item) => (
+                      <tr key={`${item.userId}:${item.specializationId}:${item.kind}`}>
+                        <td>{item.email ?? `#${item.userId}`}</td>
+                        <td>{item.specializationId}</td>
+                        <td>{item.kind}</td>
+                        <td>{snapshotText(item.before)}</td>
+                        <td>→ {snapshotText(item.after)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            ) : (
+              <p className="muted">Nothing to repair.</p>
+            )}
+          </>
+        ) : null}
+
+        <div className="field">
+          <label htmlFor="sync-reason">Reason</label>
+          <textarea id="sync-reason" name="reason" rows={2} maxLength={500} value={reason} onChange={(e) => setReason(e.currentTarget.value)} aria-describedby="sync-reason-hint" />
+          <p id="sync-reason-hint" className="muted hint">
+            Recorded with the job and in the audit log.
+          </p>
+        </div>
+        {confirmError ? <p className="form-error">{confirmError}</p> : null}
+        <div className="dialog-buttons">
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button primary" disabled={state.status !== 'ready' || starting} aria-busy={starting}>
+            Confirm sync
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}

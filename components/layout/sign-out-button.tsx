@@ -1,0 +1,23 @@
+'use client';
+
+import { signOut } from 'next-auth/react';
+import { useState } from 'react';
+
+export function SignOutButton() {
+  const [pending, setPending] = useState(false);
+  return (
+    <button
+      type="button"
+      className="button subtle"
+      disabled={pending}
+      onClick={async () => {
+        setPending(true);
+        // Clears the session cookie, then a full navigation drops every cached page.
+        await signOut({ redirect: false }).catch(() => {});
+        window.location.assign('/login');
+      }}
+    >
+      Sign out
+    </button>
+  );
+}

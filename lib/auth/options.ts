@@ -1,0 +1,56 @@
+import 'server-only';
+import type { NextAuthOptions } from 'next-auth';
+import CredentialsProvider from 'next-auth/providers/credentials';
+import { env } from '@/lib/env';
+import { authenticateStaff, LoginThrottledError } from './authenticate';
+import { isStaffRole } from './roles';
+
+/** Sessions last a working day; the role inside is display-only (see lib/auth/session.ts). */
+const SESSION_MAX_AGE_SECONDS = 8 * 60 * 60;
+
+function clientIp(headers: Record<string, unknown> | undefined): string | null {
+  const forwarded = headers?.['x-forwarded-for'];
+  if (typeof forwarded === 'string' && forwarded) return forwarded.split(',')[0]!.trim();
+  const real = headers?.['x-real-ip'];
+  return typeof real === 'string' && real ? real : null;
+}
+
+export const authOptions: NextAuthOptions = {
+  secret: env().NEXTAUTH_SECRET,
+  session: { strategy: 'jwt', maxAge: SESSION_MAX_AGE_SECONDS },
+  pages: { signIn: '/login', error: '/login' },
+  providers: [
+    CredentialsProvider({
+      name: 'Email and password',
+      credentials: {
+        email: { label: 'Email', type: 'email' },
+        password: { label: 'Password', type: 'password' },
+      },
+      async authorize(credentials, req) {
+        try {
+          const staff = await authenticateStaff(credentials, clientIp(req?.headers as Record<string, unknown> | undefined));
+          return staff ? { id: String(staff.id), email: staff.email, name: staff.email, role: staff.role } : null;
+        } catch (err) {
+          // next-auth passes a thrown error's message to the client as `error`.
+          if (err instanceof LoginThrottledError) throw new Error('TooManyAttempts');
+          console.error('[auth] sign-in failed unexpectedly', err);
+          throw new Error('Unavailable');
+        }
+      },
+    }),
+  ],
+  callbacks: {
+    jwt({ token, user }) {
+      if (user) token.role = user.role;
+      return token;
+    },
+    session({ session, token }) {
+      session.user = {
+        id: token.sub ?? '',
+        email: token.email ?? '',
+        role: token.role && isStaffRole(token.role) ? token.role : 'VIEWER',
+      };
+      return session;
+    },
+  },
+};
