@@ -1,0 +1,152 @@
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { getDb } from '../db/client';
+import type { Db } from '../db/prisma';
+import { env } from '../env';
+import { getJobHealth, type JobHealth } from '../scheduler/job-health';
+import { getLatestHealthCheck } from '../sync';
+import { DESYNC_KINDS, type HealthSnapshot } from '../sync/types';
+
+/**
+ * Prometheus metrics for GET /api/metrics, on SyncWatch's own registry (never prom-client's
+ * global one). Every SyncWatch figure is read from stored rows at scrape time (the latest
+ * health check, sync_jobs, schedule_runs), never by scanning the pairs, so every instance
+ * behind a load balancer reports the same values and a scrape costs a few indexed reads.
+ *
+ * Stored counts can go down when retention prunes history, so "jobs by status" is a gauge
+ * (jobs currently stored), not a counter. Unknown values (no health check yet, never a
+ * successful sync) are left out (the family has no sample) rather than reported as a
+ * misleading 0; prom-client would print NaN as "Nan", which strict parsers refuse.
+ */
+
+const JOB_DURATION_BUCKETS_SECONDS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200];
+
+interface SyncWatchMetrics {
+  registry: Registry;
+  consistencyRate: Gauge;
+  consistencyTarget: Gauge;
+  pairs: Gauge;
+  consistentPairs: Gauge;
+  desyncs: Gauge<'kind' | 'specialization'>;
+  orphans: Gauge;
+  lastHealthCheck: Gauge;
+  jobDuration: Histogram<'status'>;
+  jobs: Gauge<'status'>;
+  jobRunning: Gauge;
+  lastSuccess: Gauge;
+  overdue: Gauge;
+  nextSync: Gauge;
+  scheduleRuns: Gauge<'schedule' | 'status'>;
+}
+
+function createMetrics(): SyncWatchMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    consistencyRate: new Gauge({ name: 'syncwatch_consistency_ratio', help: 'Consistent pairs / all pairs at the latest health check (0..1).', registers }),
+    consistencyTarget: new Gauge({ name: 'syncwatch_consistency_target_ratio', help: 'CONSISTENCY_TARGET as a ratio (0..1).', registers }),
+    pairs: new Gauge({ name: 'syncwatch_pairs', help: '(learner, specialization) pairs at the latest health check.', registers }),
+    consistentPairs: new Gauge({ name: 'syncwatch_consistent_pairs', help: 'Consistent pairs at the latest health check.', registers }),
+    desyncs: new Gauge({
+      name: 'syncwatch_desyncs',
+      help: 'Desynced pairs at the latest health check, by kind and specialization.',
+      labelNames: ['kind', 'specialization'] as const,
+      registers,
+    }),
+    orphans: new Gauge({ name: 'syncwatch_orphans', help: 'Orphan progress or license rows at the latest health check.', registers }),
+    lastHealthCheck: new Gauge({ name: 'syncwatch_health_check_timestamp_seconds', help: 'When the latest health check ran (Unix time).', registers }),
+    jobDuration: new Histogram({
+      name: 'syncwatch_sync_job_duration_seconds',
+      help: 'Duration of the finished sync jobs still stored (retention: RETENTION_DAYS), by final status.',
+      labelNames: ['status'] as const,
+      buckets: JOB_DURATION_BUCKETS_SECONDS,
+      registers,
+    }),
+    jobs: new Gauge({ name: 'syncwatch_sync_jobs', help: 'Sync jobs stored, by status.', labelNames: ['status'] as const, registers }),
+    jobRunning: new Gauge({ name: 'syncwatch_sync_job_running', help: '1 while a sync job is running.', registers }),
+    lastSuccess: new Gauge({
+      name: 'syncwatch_last_sync_success_timestamp_seconds',
+      help: 'When the last SUCCEEDED or PARTIAL sync job finished (Unix time); absent if none ever did.',
+      registers,
+    }),
+    overdue: new Gauge({ name: 'syncwatch_sync_overdue', help: '1 when no sync job finished within the SYNC_CRON interval plus SYNC_OVERDUE_GRACE_MINUTES.', registers }),
+    nextSync: new Gauge({ name: 'syncwatch_next_sync_timestamp_seconds', help: 'Next scheduled sync occurrence (Unix time).', registers }),
+    scheduleRuns: new Gauge({
+      name: 'syncwatch_schedule_runs',
+      help: 'Schedule occurrences stored (retention: RETENTION_DAYS), by schedule and outcome.',
+      labelNames: ['schedule', 'status'] as const,
+      registers,
+    }),
+  };
+}
+
+const globalForMetrics = globalThis as unknown as { syncwatchMetrics?: SyncWatchMetrics };
+
+function metrics(): SyncWatchMetrics {
+  globalForMetrics.syncwatchMetrics ??= createMetrics();
+  return globalForMetrics.syncwatchMetrics;
+}
+
+interface Figures {
+  latest: HealthSnapshot | null;
+  jobHealth: JobHealth;
+  durations: { status: string; durationMs: number | null }[];
+  jobsByStatus: { status: string; _count: { _all: number } }[];
+  runsBySchedule: { schedule: string; status: string; _count: { _all: number } }[];
+}
+
+async function readFigures(db: Db, now: Date): Promise<Figures> {
+  const [latest, jobHealth, durations, jobsByStatus, runsBySchedule] = await Promise.all([
+    getLatestHealthCheck(),
+    getJobHealth(now),
+    db.syncJob.findMany({ where: { finishedAt: { not: null }, durationMs: { not: null } }, select: { status: true, durationMs: true } }),
+    db.syncJob.groupBy({ by: ['status'], _count: { _all: true } }),
+    db.scheduleRun.groupBy({ by: ['schedule', 'status'], _count: { _all: true } }),
+  ]);
+  return { latest, jobHealth, durations, jobsByStatus, runsBySchedule };
+}
+
+const seconds = (d: Date | null | undefined) => (d ? d.getTime() / 1000 : null);
+
+/** Sets a label-less gauge, or removes its sample when the value is unknown. */
+function setKnown(g: Gauge, value: number | null | undefined) {
+  if (value === null || value === undefined) g.remove();
+  else g.set(value);
+}
+
+/** Reads the stored figures and returns the exposition text and its content type. */
+export async function renderMetrics(now: Date = new Date()): Promise<{ body: string; contentType: string }> {
+  const m = metrics();
+  const f = await readFigures(getDb(), now);
+  // Everything below is synchronous, so two concurrent scrapes never interleave a reset.
+  const { latest, jobHealth } = f;
+  // toPrecision: 99.9 / 100 is 0.9990000000000001 in binary floating point.
+  m.consistencyTarget.set(Number((env().CONSISTENCY_TARGET / 100).toPrecision(12)));
+  setKnown(m.consistencyRate, latest?.consistencyRate);
+  setKnown(m.pairs, latest?.totalPairs);
+  setKnown(m.consistentPairs, latest?.consistentPairs);
+  setKnown(m.orphans, latest?.orphans);
+  setKnown(m.lastHealthCheck, seconds(latest?.checkedAt));
+  m.desyncs.reset();
+  if (latest) {
+    for (const [specialization, counts] of Object.entries(latest.bySpecialization)) {
+      for (const kind of DESYNC_KINDS) m.desyncs.set({ kind, specialization }, counts[kind] ?? 0);
+    }
+  }
+
+  m.jobDuration.reset();
+  for (const j of f.durations) m.jobDuration.observe({ status: j.status }, (j.durationMs ?? 0) / 1000);
+  m.jobs.reset();
+  for (const status of ['RUNNING', 'SUCCEEDED', 'PARTIAL', 'FAILED', 'ABANDONED']) {
+    m.jobs.set({ status }, f.jobsByStatus.find((r) => r.status === status)?._count._all ?? 0);
+  }
+  m.jobRunning.set(f.jobsByStatus.some((r) => r.status === 'RUNNING' && r._count._all > 0) ? 1 : 0);
+  setKnown(m.lastSuccess, seconds(jobHealth.lastSuccessAt));
+  m.overdue.set(jobHealth.state === 'OVERDUE' ? 1 : 0);
+  setKnown(m.nextSync, seconds(jobHealth.nextSyncAt));
+  m.scheduleRuns.reset();
+  for (const r of f.runsBySchedule) m.scheduleRuns.set({ schedule: r.schedule, status: r.status }, r._count._all);
+
+  return { body: await m.registry.metrics(), contentType: m.registry.contentType };
+}

@@ -1,0 +1,80 @@
+import type { Db } from '../db/prisma';
+import { abandonStaleJobs, isSyncError, pruneHistory, runHealthCheck, runSyncJob, type Actor } from '../sync';
+import { pruneClaims } from './claims';
+import type { ScheduleName, SchedulerConfig } from './schedules';
+
+/** What the scheduler does at each occurrence, through the same engine functions as the UI and CLI. */
+
+export const SCHEDULER_ACTOR: Actor = { label: 'scheduler', source: 'SYNC_JOB' };
+
+export interface TaskContext {
+  schedule: ScheduleName;
+  occurrenceAt: Date;
+  /** The scheduler's clock when it claimed the occurrence. */
+  now: Date;
+  config: SchedulerConfig;
+  db: Db;
+  instanceId: string;
+}
+
+export interface TaskResult {
+  status: 'SUCCEEDED' | 'SKIPPED' | 'FAILED';
+  detail?: string;
+  syncJobId?: number;
+  healthCheckId?: number;
+}
+
+export type ScheduleTask = (ctx: TaskContext) => Promise<TaskResult>;
+
+export const runScheduledHealthCheck: ScheduleTask = async () => {
+  const s = await runHealthCheck({ source: 'SYNC_JOB' });
+  return {
+    status: 'SUCCEEDED',
+    healthCheckId: s.id,
+    detail: `${s.consistentPairs} of ${s.totalPairs} pairs consistent, ${s.orphans} orphan(s)`,
+  };
+};
+
+export const runScheduledSync: ScheduleTask = async (ctx) => {
+  // A job left RUNNING by a dead process holds the single slot until someone notices.
+  await abandonStaleJobs(ctx.config.heartbeatTimeoutMs);
+  try {
+    const job = await runSyncJob({ trigger: 'SCHEDULED', actor: SCHEDULER_ACTOR });
+    const counts = `found ${job.found}, synced ${job.synced}, failed ${job.failed}, reported ${job.reported}`;
+    return {
+      status: job.status === 'FAILED' ? 'FAILED' : 'SUCCEEDED',
+      syncJobId: job.id,
+      detail: job.error ? `job #${job.id} ${job.status}: ${counts}. ${job.error}` : `job #${job.id} ${job.status}: ${counts}`,
+    };
+  } catch (err) {
+    // Someone (a manual sync, a slow previous run) holds the slot: this occurrence is skipped,
+    // recorded once, not retried in a loop.
+    if (isSyncError(err, 'ALREADY_RUNNING')) {
+      const r = err.details?.running;
+      return {
+        status: 'SKIPPED',
+        syncJobId: r?.jobId,
+        detail: r
+          ? `A sync job was already running: job #${r.jobId} by ${r.actor} since ${r.startedAt.toISOString()}.`
+          : err.message,
+      };
+    }
+    throw err;
+  }
+};
+
+export const runRetention: ScheduleTask = async (ctx) => {
+  const olderThan = new Date(ctx.now.getTime() - ctx.config.retentionDays * 86_400_000);
+  const pruned = await pruneHistory(olderThan);
+  const claims = await pruneClaims(ctx.db, olderThan);
+  return {
+    status: 'SUCCEEDED',
+    detail: `pruned ${pruned.healthChecks} health check(s), ${pruned.jobs} job(s), ${claims} schedule run(s) older than ${olderThan.toISOString()}`,
+  };
+};
+
+export const DEFAULT_TASKS: Record<ScheduleName, ScheduleTask> = {
+  HEALTH_CHECK: runScheduledHealthCheck,
+  SYNC: runScheduledSync,
+  RETENTION: runRetention,
+};

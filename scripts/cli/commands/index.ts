@@ -1,0 +1,7 @@
+import type { CliCommand } from '../types';
+import { checkCommand } from './check';
+import { jobsCommand } from './jobs';
+import { syncCommand } from './sync';
+
+/** Every CLI command, in the order `syncwatch --help` lists them. Add new ones here. */
+export const COMMANDS: CliCommand<any>[] = [checkCommand, syncCommand, jobsCommand];

@@ -1,0 +1,139 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { rawClient } from '../support/db';
+import { createPair } from '../support/factories';
+
+/**
+ * The real CLI (the `syncwatch` bin, scripts/syncwatch.mjs), spawned against this file's
+ * database: its exit codes are what cron jobs and CI alert on.
+ */
+
+const root = path.resolve(import.meta.dirname, '../..');
+// Each spawn compiles the CLI with tsx; on a busy two-core machine a test can take a while.
+vi.setConfig({ testTimeout: 180_000 });
+
+function syncwatch(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'scripts/syncwatch.mjs'), ...args], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: process.env.DATABASE_URL },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let c: pg.Client;
+beforeAll(async () => {
+  c = await rawClient();
+});
+afterAll(async () => {
+  await c.end();
+});
+beforeEach(async () => {
+  await c.query(`TRUNCATE current_desyncs, health_checks, sync_job_items, sync_jobs, audit_events, scheduler_state, specialization_progress, user_licenses`);
+});
+
+describe('syncwatch check', () => {
+  it('exits 0 when healthy', async () => {
+    for (let i = 0; i < 3; i++) await createPair(c, { progressLevel: 2 });
+    const r = await syncwatch('check');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^SyncWatch integrity: HEALTHY/);
+    expect(r.stdout).toMatch(/Consistent\s+3 \(100%, target 99\.9%\)/);
+    const { rows } = await c.query(`SELECT source FROM health_checks`);
+    expect(rows).toEqual([{ source: 'CLI' }]);
+  });
+
+  it('exits 1 when unhealthy, and --json gives the integrity report', async () => {
+    await createPair(c, { progressLevel: 2 });
+    await createPair(c, { progressLevel: 3, licenseLevel: 1 });
+    const text = await syncwatch('check');
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/^SyncWatch integrity: UNHEALTHY/);
+    expect(text.stdout).toContain('Consistency 50% is under the 99.9% target.');
+
+    const json = await syncwatch('check', '--json');
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout);
+    expect(report).toMatchObject({ healthy: false, check: { pairs: 2, consistent: 1, desyncsByKind: { LEVEL_MISMATCH: 1 } }, job: { state: 'NEVER_RUN' } });
+  });
+
+  it('exits 1 when the sync job is overdue, even with consistent data', async () => {
+    await createPair(c, { progressLevel: 1 });
+    await c.query(`INSERT INTO scheduler_state (id, first_started_at) VALUES (1, now() - interval '2 days')`);
+    const r = await syncwatch('check');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/The sync job is overdue/);
+  });
+});
+
+describe('syncwatch sync', () => {
+  it('repairs as a MANUAL job by "cli", with a plain progress line when not on a terminal', async () => {
+    await createPair(c, { progressLevel: 3, licenseLevel: 1 });
+    await createPair(c, { progressLevel: 2, licenseLevel: null });
+    const r = await syncwatch('sync', '--reason', 'nightly check found drift');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Job #\d+ SUCCEEDED in .*: found 2, synced 2, failed 0, reported 0/);
+    expect(r.stderr).toContain('Syncing: 2 of 2 pairs (100%)');
+    const { rows } = await c.query(`SELECT trigger, actor, reason, status FROM sync_jobs`);
+    expect(rows).toEqual([{ trigger: 'MANUAL', actor: 'cli', reason: 'nightly check found drift', status: 'SUCCEEDED' }]);
+  });
+
+  it('--dry-run writes nothing', async () => {
+    await createPair(c, { progressLevel: 3, licenseLevel: 1 });
+    const r = await syncwatch('sync', '--dry-run');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Dry run: a sync job would handle 1 pair\(s\) \(LEVEL_MISMATCH 1\)/);
+    expect((await c.query(`SELECT count(*)::int AS n FROM sync_jobs`)).rows[0].n).toBe(0);
+  });
+
+  it('exits 2 and names who runs the job when one is already running', async () => {
+    const { rows } = await c.query<{ id: number }>(
+      `INSERT INTO sync_jobs (trigger, actor, started_at) VALUES ('MANUAL', 'admin@syncwatch.local', now() - interval '3 minutes') RETURNING id`,
+    );
+    const r = await syncwatch('sync');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`A sync job is already running: job #${rows[0]!.id}, started by admin@syncwatch.local at `);
+    expect(r.stderr).toMatch(/\(3 min \d+ s ago\)/);
+  });
+});
+
+describe('syncwatch jobs and usage', () => {
+  it('lists jobs as a table', async () => {
+    await c.query(`INSERT INTO sync_jobs (status, trigger, actor, finished_at, duration_ms, found, synced) VALUES ('SUCCEEDED', 'SCHEDULED', 'scheduler', now(), 1500, 4, 4)`);
+    const r = await syncwatch('jobs', '--limit', '5');
+    expect(r.code).toBe(0);
+    const [header, row] = r.stdout.trim().split('\n');
+    expect(header).toMatch(/^ID\s+STATUS\s+TRIGGER\s+ACTOR\s+STARTED\s+DURATION\s+FOUND\s+SYNCED\s+FAILED\s+REPORTED$/);
+    expect(row).toMatch(/^\s*\d+\s+SUCCEEDED\s+SCHEDULED\s+scheduler\s+\S+Z\s+1\.5 s\s+4\s+4\s+0\s+0$/);
+  });
+
+  it('prints usage: exit 0 for --help, 2 for an unknown command or a bad option', async () => {
+    const help = await syncwatch('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: syncwatch <command>/);
+    for (const cmd of ['check [--json]', 'sync [--dry-run] [--reason TEXT]', 'jobs [--limit N]']) expect(help.stdout).toContain(cmd);
+
+    const unknown = await syncwatch('frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    expect(unknown.stderr).toContain('Usage: syncwatch <command>');
+
+    const badLimit = await syncwatch('jobs', '--limit', '0');
+    expect(badLimit.code).toBe(2);
+    expect(badLimit.stderr).toContain('--limit must be at least 1');
+
+    const badOption = await syncwatch('check', '--verbose');
+    expect(badOption.code).toBe(2);
+    expect(badOption.stderr).toMatch(/Unknown option '--verbose'/);
+  });
+});
