@@ -71,7 +71,9 @@ export const envSchema = z.object({
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** Bearer token for /api/health/integrity and /api/metrics (monitoring systems). */
   MONITOR_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEMO_MONITOR_TOKEN),
+  /** Failed sign-ins allowed per account, and per client address, within LOGIN_WINDOW_SECONDS. */
   LOGIN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(5),
+  LOGIN_MAX_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(20),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
 });
 

@@ -1,9 +1,10 @@
 import 'server-only';
+import { postgresLoginLimiter } from './login-limiter';
 
 /**
- * The seam for sign-in throttling (LOGIN_MAX_ATTEMPTS / LOGIN_WINDOW_SECONDS, a later issue).
- * `authenticateStaff` asks the guard before verifying a password and reports each outcome, so a
- * real limiter replaces `allowAll` without touching the sign-in flow.
+ * The seam for sign-in throttling. `authenticateStaff` asks the guard before verifying a password
+ * and reports each outcome; the installed guard is the PostgreSQL-backed limiter
+ * (lib/auth/login-limiter.ts, LOGIN_MAX_ATTEMPTS / LOGIN_WINDOW_SECONDS).
  */
 export interface LoginAttempt {
   /** Normalised (trimmed, lower-cased) email as typed. */
@@ -20,16 +21,10 @@ export interface LoginGuard {
   recordSuccess(attempt: LoginAttempt): Promise<void>;
 }
 
-const allowAll: LoginGuard = {
-  check: async () => ({ allowed: true }),
-  recordFailure: async () => {},
-  recordSuccess: async () => {},
-};
-
-let current: LoginGuard = allowAll;
+let current: LoginGuard | undefined;
 
 export function getLoginGuard(): LoginGuard {
-  return current;
+  return (current ??= postgresLoginLimiter);
 }
 
 /** Installs a limiter (or a test double). */
