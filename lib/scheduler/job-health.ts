@@ -1,6 +1,6 @@
 import { getDb } from '../db/client';
 import type { Db } from '../db/prisma';
-import { toSummary } from '../sync/jobs';
+import { toSummary } from '../sync';
 import type { SyncJobSummary } from '../sync/types';
 import { intervalAround, nextOccurrence, parseCron, schedulerConfigFromEnv, type SchedulerConfig } from './schedules';
 

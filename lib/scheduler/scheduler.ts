@@ -110,6 +110,8 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   /** scheduler_state.first_started_at, known once start() ran. */
   let firstStartedAt: Date | null = null;
   let stopping = false;
+  /** Aborted by stop(): a running sync job ends between batches instead of waiting to be abandoned. */
+  const shutdown = new AbortController();
   const timers = new Set<NodeJS.Timeout>();
   const wakers = new Set<() => void>();
 
@@ -169,7 +171,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     beat.unref();
     let result: TaskResult;
     try {
-      result = await tasks[schedule]({ schedule, occurrenceAt, now, config, db, instanceId });
+      result = await tasks[schedule]({ schedule, occurrenceAt, now, config, db, instanceId, signal: shutdown.signal });
     } catch (err) {
       result = { status: 'FAILED', detail: readable(err) };
       log.error(`${schedule} ${occurrenceAt.toISOString()} failed`, err);
@@ -268,6 +270,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   async function stop(stopOpts: { waitMs?: number } = {}) {
     if (stopping) return;
     stopping = true;
+    shutdown.abort('the instance is shutting down');
     for (const wake of [...wakers]) wake();
     for (const t of timers) clearTimeout(t);
     const running = [...inFlight.values()];

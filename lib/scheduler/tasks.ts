@@ -15,6 +15,8 @@ export interface TaskContext {
   config: SchedulerConfig;
   db: Db;
   instanceId: string;
+  /** Aborted when the instance shuts down: long tasks stop between steps. */
+  signal?: AbortSignal;
 }
 
 export interface TaskResult {
@@ -39,7 +41,7 @@ export const runScheduledSync: ScheduleTask = async (ctx) => {
   // A job left RUNNING by a dead process holds the single slot until someone notices.
   await abandonStaleJobs(ctx.config.heartbeatTimeoutMs);
   try {
-    const job = await runSyncJob({ trigger: 'SCHEDULED', actor: SCHEDULER_ACTOR });
+    const job = await runSyncJob({ trigger: 'SCHEDULED', actor: SCHEDULER_ACTOR, signal: ctx.signal });
     const counts = `found ${job.found}, synced ${job.synced}, failed ${job.failed}, reported ${job.reported}`;
     return {
       status: job.status === 'FAILED' ? 'FAILED' : 'SUCCEEDED',

@@ -5,7 +5,7 @@ export { listDesyncs } from './desyncs';
 export { syncPair, type SyncPairResult } from './sync-pair';
 export {
   previewSync, runSyncJob, startSyncJob, getRunningJob, getSyncJob, listSyncJobs, listSyncJobItems,
-  abandonStaleJobs, pruneHistory, type SyncJobItemRow, type SyncJobOptions,
+  abandonStaleJobs, pruneHistory, toSummary, type SyncJobItemRow, type SyncJobOptions,
 } from './jobs';
 export { writeAuditEvent, listAuditEvents, listAuditFacets, type AuditEventRow, type AuditEventInput } from './audit';
 export { SyncError, isSyncError, type SyncErrorCode } from './errors';

@@ -34,6 +34,8 @@ export interface SyncJobOptions {
   reason?: string | null;
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Stops the job between batches (e.g. on SIGTERM): it ends FAILED with the reason, its slot freed. */
+  signal?: AbortSignal;
 }
 
 export function toSummary(j: SyncJob): SyncJobSummary {
@@ -74,7 +76,7 @@ export async function previewSync(opts: { limit?: number } = {}): Promise<SyncPr
   return { found: found.length, byKind, items };
 }
 
-async function describeRunning(): Promise<SyncError> {
+async function describeRunning(): Promise<SyncError & { details?: { running?: unknown } }> {
   const running = await getDb().syncJob.findFirst({ where: { status: 'RUNNING' } });
   const who = running ? `${running.actor} since ${running.startedAt.toISOString()}` : 'another process';
   return new SyncError('ALREADY_RUNNING', `A sync job is already running (started by ${who}).`, {
@@ -85,14 +87,18 @@ async function describeRunning(): Promise<SyncError> {
 /** Claims the single running slot or throws ALREADY_RUNNING naming who holds it. */
 async function claimJob(opts: SyncJobOptions): Promise<SyncJob> {
   const v = parseInput(jobOptionsSchema, { trigger: opts.trigger, reason: opts.reason, batchSize: opts.batchSize });
-  try {
-    return await getDb().syncJob.create({
-      data: { trigger: v.trigger, actor: opts.actor.label.slice(0, 320), actorUserId: opts.actor.userId ?? null, reason: v.reason ?? null },
-    });
-  } catch (err) {
-    const { code, constraint } = pgError(err);
-    if (code === '23505' && (constraint === undefined || constraint === 'sync_jobs_one_running')) throw await describeRunning();
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await getDb().syncJob.create({
+        data: { trigger: v.trigger, actor: opts.actor.label.slice(0, 320), actorUserId: opts.actor.userId ?? null, reason: v.reason ?? null },
+      });
+    } catch (err) {
+      const { code, constraint } = pgError(err);
+      if (code !== '23505' || (constraint !== undefined && constraint !== 'sync_jobs_one_running')) throw err;
+      const running = await describeRunning();
+      // The running job may have finished between our insert and the look-up: try once more.
+      if (running.details?.running || attempt >= 3) throw running;
+    }
   }
 }
 
@@ -114,6 +120,7 @@ async function executeJob(job: SyncJob, opts: SyncJobOptions): Promise<SyncJobSu
     let done = 0;
     opts.onProgress?.(0, found.length);
     for (let i = 0; i < found.length; i += batchSize) {
+      if (opts.signal?.aborted) throw new SyncError('UNAVAILABLE', `it was cancelled (${String(opts.signal.reason ?? 'shutdown')}) after ${done} of ${found.length} pairs.`);
       const batch = found.slice(i, i + batchSize);
       try {
         await withRetry(() =>

@@ -173,6 +173,19 @@ describe('runSyncJob', () => {
     expect(finished).toMatchObject({ status: 'SUCCEEDED', synced: 30, total: 30 });
   });
 
+  it('stops between batches when cancelled (shutdown), freeing the slot', async () => {
+    await makeDesyncs();
+    const controller = new AbortController();
+    const job = await runSyncJob({
+      trigger: 'SCHEDULED', actor: testActor, batchSize: 5, signal: controller.signal,
+      onProgress: (done) => { if (done === 5) controller.abort('test shutdown'); },
+    });
+    expect(job).toMatchObject({ status: 'FAILED', done: 5, synced: 5 });
+    expect(job.error).toMatch(/cancelled \(test shutdown\) after 5 of 13/);
+    expect(await getRunningJob()).toBeNull();
+    expect((await runSyncJob({ trigger: 'MANUAL', actor: testActor })).synced).toBe(8);
+  });
+
   it('writes one audit event per repaired pair, tied to the job', async () => {
     await makeDesyncs();
     const job = await runSyncJob({ trigger: 'MANUAL', actor: testActor });
