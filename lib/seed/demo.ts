@@ -201,16 +201,19 @@ async function seedHistory(client: Queryable, rand: () => number) {
     { hoursAgo: 5 * 24, rate: 0.012 },
     { hoursAgo: 3 * 24, rate: 0.025 },
     { hoursAgo: 1 * 24, rate: 0.008 },
+    { hoursAgo: 4, rate: 0.005 },
   ];
   for (const wave of waves) {
     await breakPairs(client, rand, wave.rate);
     const found = await runHealthCheck();
     const job = await runSyncJob({ trigger: 'SCHEDULED', actor: scheduler });
     const at = (offsetHours: number) => new Date(Date.now() - (wave.hoursAgo - offsetHours) * hour);
+    // The repair follows a few hours after the check, as the 6-hourly schedule would.
+    const repairAfter = Math.min(6, wave.hoursAgo / 2);
     // The job's own closing health check, and the check that found the desyncs, move back too.
     await client.query(`UPDATE health_checks SET checked_at = $2 WHERE id = $1`, [found.id, at(0)]);
-    await client.query(`UPDATE health_checks SET checked_at = $2 WHERE id > $1`, [found.id, at(6.1)]);
-    const start = at(6);
+    await client.query(`UPDATE health_checks SET checked_at = $2 WHERE id > $1`, [found.id, at(repairAfter + 0.1)]);
+    const start = at(repairAfter);
     const end = new Date(start.getTime() + (job.durationMs ?? 0));
     await client.query(
       `UPDATE sync_jobs SET started_at = $2, finished_at = $3, heartbeat_at = $3 WHERE id = $1`,

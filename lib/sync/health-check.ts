@@ -27,6 +27,7 @@ export async function runHealthCheck(opts: { source?: AuditSource } = {}): Promi
   const row = await db.$transaction(
     async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${HEALTH_CHECK_LOCK})`;
+      const previous = await tx.healthCheck.findFirst({ orderBy: [{ checkedAt: 'desc' }, { id: 'desc' }], select: { checkedAt: true } });
       const check = await tx.healthCheck.create({
         data: {
           durationMs: 0, totalPairs: 0, consistentPairs: 0, consistencyRate: 1,
@@ -51,7 +52,11 @@ export async function runHealthCheck(opts: { source?: AuditSource } = {}): Promi
            WHERE a.k > 0),
          upserted AS (
            INSERT INTO current_desyncs (user_id, specialization_id, kind, progress_level, license_level, since, health_check_id)
-           SELECT user_id, spec, kind, pl, ll, least(coalesce(changed_at, now()), now()), $1 FROM found
+           -- "Since": when a row changed after the previous check, that change is when the pair
+           -- broke; otherwise (a deleted row leaves no trace) the first check that saw it.
+           SELECT user_id, spec, kind, pl, ll,
+                  CASE WHEN $2::timestamptz IS NOT NULL AND changed_at > $2::timestamptz THEN least(changed_at, now()) ELSE now() END,
+                  $1 FROM found
            ON CONFLICT (user_id, specialization_id, kind) DO UPDATE
              SET progress_level = EXCLUDED.progress_level, license_level = EXCLUDED.license_level, health_check_id = EXCLUDED.health_check_id
            RETURNING 1),
@@ -62,6 +67,7 @@ export async function runHealthCheck(opts: { source?: AuditSource } = {}): Promi
          SELECT spec, k, n, (SELECT count(*) FROM upserted)::int AS upserted, (SELECT count(*) FROM removed)::int AS removed
          FROM agg ORDER BY spec, k`,
         check.id,
+        previous?.checkedAt ?? null,
       );
       const figures: SpecFigures[] = [...new Set(groups.map((g) => g.spec))].map((spec) => {
         const n = (k: number) => groups.find((g) => g.spec === spec && g.k === k)?.n ?? 0;
