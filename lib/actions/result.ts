@@ -1,6 +1,7 @@
 import 'server-only';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { isSyncError } from '@/lib/sync/errors';
+import { plainObject } from '@/lib/sync/validation';
 import type { ActionFailure } from './types';
 
 /**
@@ -35,3 +36,6 @@ export function invalidInput(error: z.ZodError): ActionFailure {
   const where = first?.path.length ? `${first.path.join('.')}: ` : '';
   return { ok: false, error: { code: 'VALIDATION', message: `Invalid input. ${where}${first?.message ?? ''}`.trim() } };
 }
+
+/** For actions that take no input: nothing, or an empty object; anything else is refused. */
+export const noInput = z.union([z.undefined(), z.null(), plainObject(z.strictObject({}))], { error: 'This action takes no input.' });

@@ -5,17 +5,19 @@ import { z } from 'zod';
 import { requireRole, staffActor } from '@/lib/auth/session';
 import { toJobDto, type JobDto } from '@/lib/data/dto';
 import { startSyncJob } from '@/lib/sync';
+import { plainObject } from '@/lib/sync/validation';
 import { invalidInput, toActionFailure } from './result';
 import type { ActionResult } from './types';
 
-const inputSchema = z.object({
+const inputSchema = plainObject(z.strictObject({
   reason: z
     .string()
     .trim()
     .max(500, 'The reason can be at most 500 characters.')
+    .refine((r) => !r.includes('\u0000'), 'The reason cannot contain NUL characters.')
     .transform((r) => r || null)
     .nullish(),
-});
+}));
 
 /**
  * "Confirm sync" (ADMIN): claims the single running slot and returns the RUNNING job at once;

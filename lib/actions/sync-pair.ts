@@ -1,17 +1,15 @@
 'use server';
 
 import { revalidatePath } from 'next/cache';
-import { z } from 'zod';
 import { requireRole, staffActor } from '@/lib/auth/session';
 import { runHealthCheck, syncPair } from '@/lib/sync';
+import { pairSchema } from '@/lib/sync/validation';
 import type { DesyncKind, PairSnapshot } from '@/lib/sync/types';
 import { invalidInput, toActionFailure } from './result';
 import type { ActionResult } from './types';
 
-const inputSchema = z.object({
-  userId: z.number().int().positive(),
-  specializationId: z.string().trim().min(1).max(64),
-});
+// The engine's own pair schema: strict (extra fields are refused), the specialization an enum.
+const inputSchema = pairSchema;
 
 /**
  * A desync row's "Sync" button (ADMIN): repairs that pair alone, then runs a health check so the

@@ -25,13 +25,20 @@ export function csvResponse<T>(filename: string, columns: CsvColumn<T>[], batche
           controller.enqueue(encoder.encode(stringify([columns.map((c) => c.header)], { escape_formulas: true })));
           return;
         }
-        const next = await iterator.next();
-        if (next.done) {
-          controller.close();
-          return;
+        // A pull that enqueues nothing is never followed by another pull: skip empty batches
+        // here, or an export with no rows would never end.
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done) {
+            controller.close();
+            return;
+          }
+          const records = next.value.map((row) => columns.map((c) => c.value(row) ?? ''));
+          if (records.length) {
+            controller.enqueue(encoder.encode(stringify(records, { escape_formulas: true })));
+            return;
+          }
         }
-        const records = next.value.map((row) => columns.map((c) => c.value(row) ?? ''));
-        if (records.length) controller.enqueue(encoder.encode(stringify(records, { escape_formulas: true })));
       } catch (err) {
         console.error(`[export] ${filename} failed`, err);
         controller.error(new Error('Export failed'));

