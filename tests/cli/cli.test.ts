@@ -137,3 +137,35 @@ describe('syncwatch jobs and usage', () => {
     expect(badOption.stderr).toMatch(/Unknown option '--verbose'/);
   });
 });
+
+describe('syncwatch orphans', () => {
+  it('reports (dry run), deletes with a backup written first, and restores identical rows', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const os = await import('node:os');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'syncwatch-cli-orphans-'));
+    await createPair(c, { progressLevel: 2 });
+    await c.query(`SET session_replication_role = replica`);
+    await c.query(`INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at) VALUES (880001, 'COACH', 3, '2025-03-04T05:06:07.089Z')`);
+    await c.query(`SET session_replication_role = origin`);
+    const dump = async () => (await c.query(`SELECT * FROM user_licenses ORDER BY user_id, specialization_id`)).rows;
+    const before = await dump();
+
+    const report = await syncwatch('orphans');
+    expect(report.code).toBe(0);
+    expect(report.stdout).toMatch(/license\s+880001\s+COACH\s+3\s+learner 880001 does not exist/);
+    expect(report.stdout).toMatch(/Dry run: nothing changed/);
+    expect(await dump()).toEqual(before);
+
+    expect((await syncwatch('orphans', '--delete')).code).toBe(2); // a backup file is required
+    const backup = path.join(dir, 'backup.json');
+    const del = await syncwatch('orphans', '--delete', '--backup', backup, '--reason', 'old restore');
+    expect(del.code).toBe(0);
+    expect(JSON.parse(readFileSync(backup, 'utf8')).licenses).toHaveLength(1);
+    expect((await dump()).length).toBe(before.length - 1);
+    expect((await syncwatch('orphans', '--delete', '--backup', backup)).stdout).toMatch(/No orphan rows/);
+
+    const restore = await syncwatch('orphans', '--restore', backup);
+    expect(restore.code).toBe(0);
+    expect(await dump()).toEqual(before);
+  });
+});
