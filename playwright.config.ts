@@ -50,7 +50,7 @@ export default defineConfig({
     {
       // Tests that assert nothing about global figures; they run beside the others.
       name: 'independent',
-      testMatch: /(auth|session|stale)\.spec\.ts$/,
+      testMatch: /(auth|session|stale|security)\.spec\.ts$/,
       dependencies: ['setup'],
       use: { storageState: storageStateFor('admin') },
     },

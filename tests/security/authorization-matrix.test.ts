@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+/**
+ * The authorization matrix: every identity against every server action, route handler and page.
+ * Only the next-auth session lookup is faked (it stands for a signed, unexpired token); roles
+ * come from the real database, so "ADMIN demoted to VIEWER with a still-valid token" is a token
+ * that says ADMIN for a user the database now knows as VIEWER.
+ */
+const session = vi.hoisted(() => ({ current: null as null | { user: { id: string; email: string; role: string } } }));
+vi.mock('next-auth', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('next-auth')>()),
+  getServerSession: async () => session.current,
+}));
+vi.mock('next/cache', () => ({ revalidatePath: () => {} }));
+vi.mock('next/headers', () => ({ headers: async () => new Headers(), cookies: async () => ({ get: () => undefined, getAll: () => [] }) }));
+
+const { getDb } = await import('@/lib/db/client');
+const { NextRequest } = await import('next/server');
+
+type Identity = 'signed-out' | 'STUDENT' | 'VIEWER' | 'ADMIN' | 'demoted ADMIN';
+const IDENTITIES: Identity[] = ['signed-out', 'STUDENT', 'VIEWER', 'ADMIN', 'demoted ADMIN'];
+const users = new Map<Identity, { id: number; email: string; tokenRole: string }>();
+
+async function as(identity: Identity) {
+  const u = users.get(identity);
+  session.current = u ? { user: { id: String(u.id), email: u.email, role: u.tokenRole } } : null;
+}
+
+beforeAll(async () => {
+  process.env.MONITOR_TOKEN = 'matrix-monitor-token-0123456789';
+  const make = async (identity: Identity, role: 'STUDENT' | 'VIEWER' | 'ADMIN', tokenRole: string) => {
+    const u = await getDb().user.create({
+      data: { email: `${identity.replace(/\W/g, '-')}@matrix.test`, name: identity, role, passwordHash: role === 'STUDENT' ? null : 'unused' },
+      select: { id: true, email: true },
+    });
+    users.set(identity, { ...u, tokenRole });
+  };
+  await make('STUDENT', 'STUDENT', 'STUDENT');
+  await make('VIEWER', 'VIEWER', 'VIEWER');
+  await make('ADMIN', 'ADMIN', 'ADMIN');
+  await make('demoted ADMIN', 'ADMIN', 'ADMIN');
+  // Demoted after signing in: the token still says ADMIN.
+  await getDb().user.update({ where: { id: users.get('demoted ADMIN')!.id }, data: { role: 'VIEWER' } });
+});
+afterAll(() => {
+  session.current = null;
+});
+
+const ADMIN_ONLY = new Set<Identity>(['ADMIN']);
+const STAFF = new Set<Identity>(['VIEWER', 'ADMIN', 'demoted ADMIN']);
+
+describe.each(IDENTITIES)('%s', (identity) => {
+  it('server actions: only an ADMIN may run them; every refusal is audited', async () => {
+    const actions = {
+      syncPair: (await import('@/lib/actions/sync-pair')).syncPairAction,
+      startSyncJob: (await import('@/lib/actions/start-sync-job')).startSyncJobAction,
+      runHealthCheck: (await import('@/lib/actions/run-health-check')).runHealthCheckAction,
+      previewSync: (await import('@/lib/actions/preview-sync')).previewSyncAction,
+    };
+    const inputs: Record<keyof typeof actions, unknown> = {
+      syncPair: { userId: users.get('VIEWER')!.id, specializationId: 'PLAYER' },
+      startSyncJob: { reason: 'matrix' },
+      runHealthCheck: undefined,
+      previewSync: undefined,
+    };
+    for (const [name, action] of Object.entries(actions) as [keyof typeof actions, (i: unknown) => Promise<{ ok: boolean; error?: { code: string } }>][]) {
+      await as(identity);
+      const denialsBefore = await getDb().auditEvent.count({ where: { action: 'ACCESS_DENIED' } });
+      const result = await action(inputs[name]);
+      if (ADMIN_ONLY.has(identity)) {
+        // Allowed: any answer but FORBIDDEN (syncPair's pair does not exist: NOT_FOUND).
+        expect(result.error?.code, `${identity} ${name}`).not.toBe('FORBIDDEN');
+      } else {
+        expect(result, `${identity} ${name}`).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+        expect(await getDb().auditEvent.count({ where: { action: 'ACCESS_DENIED' } })).toBe(denialsBefore + 1);
+      }
+      await getDb().syncJob.updateMany({ where: { status: 'RUNNING' }, data: { status: 'FAILED', finishedAt: new Date() } });
+    }
+  });
+
+  it('route handlers: staff may read; others get 401/403', async () => {
+    const routes: [string, () => Promise<Response>][] = [
+      ['/api/dashboard', async () => (await import('@/app/api/dashboard/route')).GET(new NextRequest('http://t.local/api/dashboard'))],
+      ['/api/sync-jobs/running', async () => (await import('@/app/api/sync-jobs/running/route')).GET()],
+      ['/api/sync-jobs/1', async () => (await import('@/app/api/sync-jobs/[id]/route')).GET(new Request('http://t.local/api/sync-jobs/1'), { params: Promise.resolve({ id: '1' }) })],
+      ['/desyncs/export', async () => (await import('@/app/(dashboard)/desyncs/export/route')).GET(new NextRequest('http://t.local/desyncs/export'))],
+      ['/jobs/export', async () => (await import('@/app/(dashboard)/jobs/export/route')).GET(new NextRequest('http://t.local/jobs/export'))],
+      ['/api/health/integrity', async () => (await import('@/app/api/health/integrity/route')).GET(new Request('http://t.local/api/health/integrity'))],
+      ['/api/metrics', async () => (await import('@/app/api/metrics/route')).GET(new Request('http://t.local/api/metrics'))],
+    ];
+    for (const [path, call] of routes) {
+      await as(identity);
+      const res = await call();
+      await res.text();
+      if (STAFF.has(identity)) expect([200, 404], `${identity} GET ${path}`).toContain(res.status);
+      else expect([401, 403], `${identity} GET ${path}`).toContain(res.status);
+    }
+    await as(identity);
+    const health = await (await import('@/app/api/health/route')).GET();
+    expect(health.status).toBe(200); // liveness: no authentication, no figures
+  });
+
+  it('pages: staff see them; others are sent to /login', async () => {
+    const pages: [string, () => Promise<unknown>][] = [
+      // The dashboard authorizes inside the component its <Suspense> streams: render that one.
+      ['/', async () => {
+        const page = (await import('@/app/(dashboard)/page')).default() as { props: { children: { type: () => Promise<unknown> } } };
+        return page.props.children.type();
+      }],
+      ['/desyncs', async () => (await import('@/app/(dashboard)/desyncs/page')).default({ searchParams: Promise.resolve({}) } as never)],
+      ['/jobs', async () => (await import('@/app/(dashboard)/jobs/page')).default({ searchParams: Promise.resolve({}) } as never)],
+      ['/jobs/1', async () => (await import('@/app/(dashboard)/jobs/[id]/page')).default({ params: Promise.resolve({ id: '1' }), searchParams: Promise.resolve({}) } as never)],
+      ['/audit', async () => (await import('@/app/(dashboard)/audit/page')).default({ searchParams: Promise.resolve({}) } as never)],
+    ];
+    for (const [path, render] of pages) {
+      await as(identity);
+      let outcome = 'rendered';
+      try {
+        await render();
+      } catch (err) {
+        const digest = String((err as { digest?: string }).digest ?? (err as Error).message);
+        outcome = digest.startsWith('NEXT_REDIRECT') ? `redirect ${digest.split(';')[2]}` : digest.startsWith('NEXT_HTTP_ERROR_FALLBACK;404') ? 'not found' : `error ${digest}`;
+      }
+      if (STAFF.has(identity)) expect(['rendered', 'not found'], `${identity} ${path}`).toContain(outcome);
+      else expect(outcome, `${identity} ${path}`).toBe('redirect /login');
+    }
+  });
+});
