@@ -69,7 +69,7 @@ describe('recordProgress', () => {
   it('agrees with the TypeScript statement of the level rule', async () => {
     const table = await getLevelTable('PLAYER');
     const cases = [
-      [0, 0], [24_999, 12], [25_000, 11], [25_000, 12], [55_000, 26], [319_999, 200], [320_000, 126], [900_000, 9_000],
+      [0, 1], [24_999, 12], [25_000, 11], [25_000, 12], [55_000, 26], [319_999, 200], [320_000, 126], [900_000, 9_000],
     ] as const;
     for (const [xp, sessions] of cases) {
       const userId = await createLearner(c);
@@ -86,6 +86,7 @@ describe('recordProgress', () => {
     ['Infinity', { xpGained: Number.POSITIVE_INFINITY, sessionsCompleted: 0 }],
     ['XP past the sane bound', { xpGained: 2 ** 31, sessionsCompleted: 0 }],
     ['a string', { xpGained: '100' as unknown as number, sessionsCompleted: 0 }],
+    ['nothing to record (zero XP and zero sessions)', { xpGained: 0, sessionsCompleted: 0 }],
   ])('refuses %s with VALIDATION and writes nothing', async (_name, input) => {
     const { userId } = await createPair(c, { progressLevel: 1 });
     const before = await readPairRaw(c, userId, 'PLAYER');
