@@ -80,11 +80,11 @@ describe.each(IDENTITIES)('%s', (identity) => {
 
   it('route handlers: staff may read; others get 401/403', async () => {
     const routes: [string, () => Promise<Response>][] = [
-      ['/api/dashboard', async () => (await import('@/app/api/dashboard/route')).GET(new NextRequest('http://t.local/api/dashboard'))],
+      ['/api/dashboard', async () => (await import('@/app/api/dashboard/route')).GET()],
       ['/api/sync-jobs/running', async () => (await import('@/app/api/sync-jobs/running/route')).GET()],
       ['/api/sync-jobs/1', async () => (await import('@/app/api/sync-jobs/[id]/route')).GET(new Request('http://t.local/api/sync-jobs/1'), { params: Promise.resolve({ id: '1' }) })],
       ['/desyncs/export', async () => (await import('@/app/(dashboard)/desyncs/export/route')).GET(new NextRequest('http://t.local/desyncs/export'))],
-      ['/jobs/export', async () => (await import('@/app/(dashboard)/jobs/export/route')).GET(new NextRequest('http://t.local/jobs/export'))],
+      ['/jobs/export', async () => (await import('@/app/(dashboard)/jobs/export/route')).GET()],
       ['/api/health/integrity', async () => (await import('@/app/api/health/integrity/route')).GET(new Request('http://t.local/api/health/integrity'))],
       ['/api/metrics', async () => (await import('@/app/api/metrics/route')).GET(new Request('http://t.local/api/metrics'))],
     ];
