@@ -1,0 +1,135 @@
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listDesyncs, previewSync, runHealthCheck } from '../../lib/sync';
+import { rawClient } from '../support/db';
+import { createLearner, createPair } from '../support/factories';
+
+/**
+ * The detection pass finds learner existence without joining users (an id range, the ids
+ * missing from it, and a look-up of the rest) and unknown specializations without a per-row
+ * check. These cases exercise each path against a classification written independently, as a
+ * plain join of both tables with users and specializations.
+ */
+let c: pg.Client;
+
+beforeAll(async () => {
+  c = await rawClient();
+});
+afterAll(async () => {
+  await c.end();
+});
+
+type Counts = Record<string, Record<string, number>>;
+
+/** Per specialization: pairs and desyncs by kind, from the obvious SQL. */
+async function independent(): Promise<Counts> {
+  const { rows } = await c.query<{ spec: string; kind: string; n: number }>(`
+    SELECT coalesce(p.specialization_id, l.specialization_id) AS spec,
+           CASE WHEN u.id IS NULL OR s.id IS NULL THEN CASE WHEN p.user_id IS NOT NULL THEN 'ORPHAN_PROGRESS' ELSE 'ORPHAN_LICENSE' END
+                WHEN l.user_id IS NULL THEN 'MISSING_LICENSE'
+                WHEN p.user_id IS NULL THEN 'MISSING_PROGRESS'
+                WHEN p.current_level <> l.current_level THEN 'LEVEL_MISMATCH'
+                ELSE 'CONSISTENT' END AS kind,
+           count(*)::int AS n
+    FROM specialization_progress p
+    FULL OUTER JOIN user_licenses l ON l.user_id = p.user_id AND l.specialization_id = p.specialization_id
+    LEFT JOIN users u ON u.id = coalesce(p.user_id, l.user_id)
+    LEFT JOIN specializations s ON s.id = coalesce(p.specialization_id, l.specialization_id)
+    GROUP BY 1, 2`);
+  const out: Counts = {};
+  for (const r of rows) {
+    const spec = (out[r.spec] ??= { pairs: 0, LEVEL_MISMATCH: 0, MISSING_LICENSE: 0, MISSING_PROGRESS: 0, ORPHAN_PROGRESS: 0, ORPHAN_LICENSE: 0 });
+    spec.pairs! += r.n;
+    if (r.kind !== 'CONSISTENT') spec[r.kind] = r.n;
+  }
+  return out;
+}
+
+async function expectAgreement() {
+  const check = await runHealthCheck();
+  const expected = await independent();
+  expect(check.bySpecialization).toEqual(expected);
+  const total = Object.values(expected).reduce((a, s) => a + s.pairs!, 0);
+  const desynced = Object.values(expected).reduce((a, s) => a + Object.entries(s).filter(([k]) => k !== 'pairs').reduce((b, [, n]) => b + n, 0), 0);
+  expect(check.totalPairs).toBe(total);
+  expect(check.consistentPairs).toBe(total - desynced);
+  expect((await listDesyncs({ limit: 500 })).total).toBe(desynced);
+  expect((await previewSync({ limit: 0 })).found).toBe(desynced);
+  return check;
+}
+
+async function bypassed(sql: string, params: unknown[] = []) {
+  await c.query('BEGIN');
+  await c.query('SET LOCAL session_replication_role = replica');
+  await c.query(sql, params);
+  await c.query('COMMIT');
+}
+
+describe('desync detection', () => {
+  it('dates a new desync from its row change when that came after the previous check, otherwise from the check that saw it', async () => {
+    const early = await createPair(c, { spec: 'COACH', progressLevel: 2 });
+    const first = await runHealthCheck();
+    // Broken by an update after the first check: the update's time is when it broke.
+    const updated = await createPair(c, { progressLevel: 2 });
+    await c.query(`UPDATE user_licenses SET current_level = 1 WHERE user_id = $1`, [updated.userId]);
+    const { rows } = await c.query<{ at: Date }>(`SELECT updated_at AS at FROM user_licenses WHERE user_id = $1`, [updated.userId]);
+    // Broken by a delete, which leaves no trace: its rows last changed before the first check.
+    await c.query(`DELETE FROM user_licenses WHERE user_id = $1`, [early.userId]);
+    const second = await runHealthCheck();
+    const items = (await listDesyncs({ limit: 500 })).items;
+    const since = (userId: number) => items.find((d) => d.userId === userId)!.since.getTime();
+    expect(Math.abs(since(updated.userId) - rows[0]!.at.getTime())).toBeLessThanOrEqual(1);
+    expect(since(early.userId)).toBeGreaterThan(first.checkedAt.getTime());
+    expect(since(early.userId)).toBeLessThanOrEqual(Date.now());
+    expect(second.byKind.MISSING_LICENSE).toBeGreaterThanOrEqual(1);
+    // Repair both so the cases below start from a consistent set.
+    await c.query(`UPDATE user_licenses SET current_level = 2 WHERE user_id = $1`, [updated.userId]);
+    await c.query(`INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at) VALUES ($1, 'COACH', 2, now())`, [early.userId]);
+  });
+
+  it('agrees with a plain join on dense learner ids', async () => {
+    for (let i = 0; i < 12; i++) await createPair(c, { spec: i % 2 ? 'COACH' : 'PLAYER', progressLevel: 1 + (i % 3) });
+    await createPair(c, { progressLevel: 3, licenseLevel: 1 });
+    await createPair(c, { progressLevel: 2, licenseLevel: null });
+    await createPair(c, { spec: 'INTERNSHIP', progressLevel: null, licenseLevel: 2 });
+    await expectAgreement();
+  });
+
+  it('finds orphans in gaps of the id range, and learners without pairs leave gaps that change nothing', async () => {
+    const gone = await createPair(c, { spec: 'COACH', progressLevel: 2 });
+    const goneLicenseOnly = await createPair(c, { progressLevel: null, licenseLevel: 3 });
+    await createPair(c, { progressLevel: 1 }); // keeps the deleted ids inside the range
+    const idle = await createLearner(c);
+    await bypassed(`DELETE FROM users WHERE id = ANY($1)`, [[gone.userId, goneLicenseOnly.userId]]);
+    await c.query(`DELETE FROM users WHERE id = $1`, [idle]);
+    const check = await expectAgreement();
+    expect(check.byKind).toMatchObject({ ORPHAN_PROGRESS: 1, ORPHAN_LICENSE: 1 });
+  });
+
+  it('finds pairs of learners past the end of the range', async () => {
+    await bypassed(`INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions) VALUES (2000000, 'PLAYER', 1, 0, 0)`);
+    await bypassed(`INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at) VALUES (2000001, 'COACH', 1, now())`);
+    const check = await expectAgreement();
+    expect(check.byKind).toMatchObject({ ORPHAN_PROGRESS: 2, ORPHAN_LICENSE: 2 });
+  });
+
+  it('counts pairs of a specialization that no longer exists as orphans, consistent ones included', async () => {
+    await c.query(`INSERT INTO specializations (id, name, max_level) VALUES ('GHOST', 'Ghost', 1)`);
+    await c.query(`INSERT INTO level_requirements (specialization_id, level, xp_required, sessions_required) VALUES ('GHOST', 1, 0, 0)`);
+    await createPair(c, { spec: 'GHOST', progressLevel: 1 });
+    await createPair(c, { spec: 'GHOST', progressLevel: null, licenseLevel: 1 });
+    await bypassed(`DELETE FROM level_requirements WHERE specialization_id = 'GHOST'`);
+    await bypassed(`DELETE FROM specializations WHERE id = 'GHOST'`);
+    const check = await expectAgreement();
+    expect(check.bySpecialization.GHOST).toMatchObject({ pairs: 2, ORPHAN_PROGRESS: 1, ORPHAN_LICENSE: 1 });
+  });
+
+  it('stays exact when learner ids are too sparse for the range (the pass joins users instead)', async () => {
+    // More than 100,000 ids missing from the range: a learner with a far-away id.
+    const far = 50_000_000;
+    await c.query(`INSERT INTO users (id, email, name) VALUES ($1, 'far@test.local', 'Far Away')`, [far]);
+    await createPair(c, { userId: far, progressLevel: 2, licenseLevel: 1 });
+    const check = await expectAgreement();
+    expect(check.byKind.LEVEL_MISMATCH).toBeGreaterThanOrEqual(2);
+  });
+});
