@@ -1,5 +1,5 @@
 /**
- * npm run stress -- <recovery|soak>
+ * npm run stress -- <recovery|soak|bank|restart>
  *
  * The old plan's stress tests, kept (issue 6). Each works in a database of its own
  * (syncwatch_stress_<name>) on the configured server (DATABASE_URL's, or the embedded one),
@@ -12,6 +12,10 @@
  *             fast cron on an accelerated clock: one simulated day at "every 10 minutes")
  *             against 100,000 pairs, desyncs injected between runs: every run recorded, none
  *             overlapping, RSS growth < 10% from run 10 to 144, pg_stat_activity stable.
+ *   bank      10,000 coupled updates from 200 callers over 50 hot pairs, mixing recordProgress,
+ *             advanceLicense, syncPair and sync jobs (issue 7): nothing lost, see bank-check.ts.
+ *   restart   PostgreSQL stopped and started under the running production server (issue 7):
+ *             /api/health 503 then 200, the dashboard route back by itself, no duplicate runs.
  */
 import os from 'node:os';
 import { setFlagsFromString } from 'node:v8';
@@ -26,11 +30,15 @@ import { env } from '../lib/env';
 import { createScheduler, type SchedulerConfig } from '../lib/scheduler';
 import { runHealthCheck, runSyncJob, type Actor } from '../lib/sync';
 import { exitOnKnownError } from './lib/database';
+import { runBankCheck } from '../lib/bench/bank-check';
+import { runRestartCheck } from '../lib/bench/restart-check';
 
-const USAGE = `Usage: npm run stress -- <recovery|soak>
+const USAGE = `Usage: npm run stress -- <recovery|soak|bank|restart>
 
   recovery  10,000 learners, 1,000 injected desyncs of every kind, one sync job
   soak      144 scheduled sync runs against 100,000 pairs, desyncs injected between runs
+  bank      10,000 coupled updates from 200 callers over 50 hot pairs, every kind of write mixed
+  restart   PostgreSQL stopped and restarted under the running production server (own server)
 
 Database: syncwatch_stress_<name> on DATABASE_URL's server or the embedded PostgreSQL
 (EMBEDDED_PG_DIR, EMBEDDED_PG_PORT); dropped and rebuilt on every run.`;
@@ -205,13 +213,37 @@ async function soak(c: pg.Client) {
 
 // ---------------------------------------------------------------------------------------------
 
+async function bank(url: string) {
+  const result = await runBankCheck(url, {
+    updates: 10_000, callers: 200, pairs: 50, syncJobEvery: 500,
+    onProgress: (done, total) => log(`${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} updates`),
+  });
+  console.log(JSON.stringify(result, null, 2));
+  check(result.unexpectedErrors.length === 0, `no caller saw an unhandled error (${result.unexpectedErrors.length})`);
+  check(result.inconsistentPairs === 0, 'every pair is consistent');
+  check(result.xpInDatabase === result.xpIncrements + result.xpRaisedByAdvances, `XP equals the increments applied (${result.xpInDatabase} = ${result.xpIncrements} + ${result.xpRaisedByAdvances} raised by advances)`);
+  check(result.audit.recordProgress === result.applied.recordProgress && result.audit.advanceLicense === result.applied.advanceLicense && result.audit.syncPair === result.applied.syncPair && result.audit.syncJobRepairs === result.audit.syncJobRepairsRecorded, 'exactly one audit event per applied change');
+  log(`${result.applied.recordProgress + result.applied.advanceLicense + result.applied.syncPair} coupled updates and ${result.applied.syncJobs} sync jobs (${result.applied.alreadyRunning} refused as already running) in ${result.seconds.toFixed(1)} s`);
+}
+
 async function main() {
   const name = process.argv[2];
   if (!name || name === '--help' || name === '-h') {
     console.log(USAGE);
     process.exit(name ? 0 : 2);
   }
-  if (name !== 'recovery' && name !== 'soak') {
+  if (name === 'restart') {
+    // Its own embedded PostgreSQL: the test stops and starts it.
+    const result = await runRestartCheck(log);
+    console.log(JSON.stringify(result, null, 2));
+    check(result.dashboardDuringOutage === 503, `the dashboard route answered 503 during the outage (HTTP ${result.dashboardDuringOutage}), so the page shows its data as stale`);
+    check(result.healthChecksAfterRestart >= 2, `the scheduler resumed: ${result.healthChecksAfterRestart} scheduled health checks after the restart`);
+    check(result.duplicateOccurrences === 0, 'no occurrence ran twice');
+    log(`/api/health went 503 after ${fmtMs(result.healthDownAfterMs)} and 200 again ${fmtMs(result.healthUpAfterMs)} after the restart; the dashboard route answered ${fmtMs(result.dashboardUpAfterMs)} later.`);
+    log(failures.length ? `${failures.length} check(s) failed.` : 'All checks passed.');
+    process.exit(failures.length ? 1 : 0);
+  }
+  if (name !== 'recovery' && name !== 'soak' && name !== 'bank') {
     console.error(`stress: unknown test "${name}".\n\n${USAGE}`);
     process.exit(2);
   }
@@ -226,7 +258,7 @@ async function main() {
     process.env.DATABASE_URL = url;
     c = new pg.Client({ connectionString: url });
     await c.connect();
-    await (name === 'recovery' ? recovery(c) : soak(c));
+    await (name === 'recovery' ? recovery(c) : name === 'soak' ? soak(c) : bank(url));
   } finally {
     await c?.end().catch(() => {});
     await closeDb().catch(() => {});

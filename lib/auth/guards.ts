@@ -24,7 +24,16 @@ export async function requireStaffRoute(
   try {
     return { staff: await requireRole(minimum, { action }) };
   } catch (err) {
-    if (!isSyncError(err, 'FORBIDDEN')) throw err;
+    if (!isSyncError(err, 'FORBIDDEN')) {
+      // The role could not be read (the database is down): not the client's fault, and no 500.
+      console.error(`[auth] could not authorize ${action}`, err);
+      return {
+        denied: Response.json(
+          { error: { code: 'UNAVAILABLE', message: 'SyncWatch cannot reach its database right now. Try again in a moment.' } },
+          { status: 503, headers: { 'Cache-Control': 'no-store', 'Retry-After': '5' } },
+        ),
+      };
+    }
     return {
       denied: Response.json(
         { error: { code: 'FORBIDDEN', message: err.message } },

@@ -69,14 +69,18 @@ export async function runBankCheck(databaseUrl: string, opts: BankCheckOptions):
       try {
         if (i % every === every - 1) {
           // A legacy write breaks the pair first, so the job has something to repair.
-          await c.query(`UPDATE user_licenses SET current_level = 1 WHERE user_id = $1 AND specialization_id = $2`, [pair.userId, pair.spec]);
+          for (const p of pairs.slice(0, 10)) {
+            await c.query(`UPDATE user_licenses SET current_level = 1 WHERE user_id = $1 AND specialization_id = $2 AND current_level > 1`, [p.userId, p.spec]);
+          }
           await runSyncJob({ trigger: 'MANUAL', actor, batchSize: 10 });
           applied.syncJobs++;
         } else if (roll === 0) {
           const max = pair.spec === 'INTERNSHIP' ? 3 : 8;
           await advanceLicense(pair.userId, pair.spec, 1 + (i % max), actor, 'bank check');
           applied.advanceLicense++;
-        } else if (roll === 1) {
+        } else if (roll === 1 || roll === 2) {
+          // A legacy write breaks the pair; the repair races the other writers of the same rows.
+          await c.query(`UPDATE user_licenses SET current_level = 1 WHERE user_id = $1 AND specialization_id = $2 AND current_level > 1`, [pair.userId, pair.spec]);
           const r = await syncPair(pair.userId, pair.spec, actor);
           if (r.outcome === 'SYNCED') applied.syncPair++;
         } else {

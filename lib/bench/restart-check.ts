@@ -115,7 +115,7 @@ export async function runRestartCheck(log: (line: string) => void): Promise<Rest
       runsDuringOutage: Object.fromEntries(during.rows.map((r) => [r.status, r.n])),
       ok: false,
     };
-    result.ok = result.duplicateOccurrences === 0 && result.healthChecksAfterRestart >= 2 && result.dashboardDuringOutage >= 500;
+    result.ok = result.duplicateOccurrences === 0 && result.healthChecksAfterRestart >= 2 && result.dashboardDuringOutage === 503;
     return result;
   } finally {
     await server?.stop();

@@ -72,8 +72,8 @@ async function knownUsers(tx: DbTx): Promise<KnownUsers> {
 
 /**
  * The pass. Parameters: $1/$2 the known id range, $3 ids missing from it (range mode only),
- * then the known specializations. Each listed pair is "spec,user,progress level,license level,u" where u is
- * 1 when the learner was not known to exist.
+ * then the known specializations. Each listed pair is a line "spec,user,progress level,license
+ * level,u", u being 1 when the learner was not known to exist.
  */
 function passSql(known: KnownUsers, specCount: number): string {
   const uid = 'coalesce(p.user_id, l.user_id)';
@@ -101,11 +101,21 @@ interface Listed {
   unknownUser: boolean;
 }
 
+const hexNames = new Map<string, string>();
+const fromHex = (hex: string) => {
+  let name = hexNames.get(hex);
+  if (name === undefined) {
+    name = Buffer.from(hex, 'hex').toString('utf8');
+    if (hexNames.size < 100) hexNames.set(hex, name);
+  }
+  return name;
+};
+
 /** One listed pair: "specialization (hex, so any text survives),user,progress level,license level,u". */
 function parseListed(line: string): Listed {
   const [spec, user, pl, ll, unknown] = line.split(',');
   return {
-    spec: Buffer.from(spec!, 'hex').toString('utf8'),
+    spec: fromHex(spec!),
     userId: Number(user),
     progressLevel: pl ? Number(pl) : null,
     licenseLevel: ll ? Number(ll) : null,
