@@ -10,8 +10,6 @@ declare module 'autocannon' {
     /** Seconds before a request counts as a timeout. */
     timeout?: number;
     pipelining?: number;
-    /** Requests per second from each connection (no limit by default). */
-    connectionRate?: number;
     headers?: Record<string, string>;
     method?: string;
   }

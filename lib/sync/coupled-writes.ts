@@ -1,5 +1,5 @@
 import { getDb } from '../db/client';
-import { pgError, withRetry } from './db-errors';
+import { pgError, TX_OPTIONS, withRetry } from './db-errors';
 import { SyncError } from './errors';
 import { requirementFor } from './level-rules';
 import { getLevelTable } from './levels';
@@ -117,7 +117,7 @@ export async function advanceLicense(
         tx,
       );
       return after;
-    }),
+    }, TX_OPTIONS),
   ).catch((err) => {
     if (err instanceof SyncError) throw err;
     return mapWriteError(err, v.userId, v.specializationId);

@@ -33,9 +33,20 @@ export function pgError(err: unknown): PgErrorInfo {
 
 const RETRYABLE = new Set(['40001', '40P01']);
 
+/**
+ * Interactive transactions wait at most this long for a connection and for their row locks:
+ * hot pairs under many concurrent writers queue behind each other for seconds, which Prisma's
+ * 5 s default would turn into errors.
+ */
+export const TX_OPTIONS = { maxWait: 30_000, timeout: 60_000 } as const;
+
+/**
+ * Deadlocks and serialization failures (PostgreSQL asks for a retry), and a Prisma transaction
+ * that expired or could not start in time (P2028): each rolled back entirely, so retrying is safe.
+ */
 export function isRetryable(err: unknown): boolean {
   const info = pgError(err);
-  return (info.code !== undefined && RETRYABLE.has(info.code)) || info.prismaCode === 'P2034';
+  return (info.code !== undefined && RETRYABLE.has(info.code)) || info.prismaCode === 'P2034' || info.prismaCode === 'P2028';
 }
 
 /** Runs `fn`, retrying deadlocks and serialization failures up to `attempts` times with jitter. */

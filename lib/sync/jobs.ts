@@ -1,7 +1,7 @@
 import { getDb } from '../db/client';
 import type { SyncJob } from '../generated/prisma/client';
 import { writeAuditEvent } from './audit';
-import { pgError, withRetry } from './db-errors';
+import { pgError, TX_OPTIONS, withRetry } from './db-errors';
 import { detectDesyncs } from './detect-sql';
 import { SyncError } from './errors';
 import { runHealthCheck } from './health-check';
@@ -127,7 +127,7 @@ async function executeJob(job: SyncJob, opts: SyncJobOptions): Promise<SyncJobSu
           db.$transaction(async (tx) => {
             const loaded = await lockAndLoad(tx, batch);
             await applyDecisions(tx, loaded.map((p) => decide(p, tables)), { jobId: job.id, actor, auditAction: 'SYNC_JOB_REPAIR' });
-          }, { timeout: 120_000 }),
+          }, { ...TX_OPTIONS, timeout: 120_000 }),
         );
       } catch (batchError) {
         if (isConnectionLoss(batchError)) throw batchError;
@@ -187,7 +187,7 @@ async function repairOneInJob(jobId: number, pair: FoundPair, actor: Actor, tabl
         const [loaded] = await lockAndLoad(tx, [pair]);
         decision = decide(loaded!, tables);
         await applyDecisions(tx, [decision], { jobId, actor, auditAction: 'SYNC_JOB_REPAIR' });
-      }),
+      }, TX_OPTIONS),
     );
   } catch (err) {
     if (isConnectionLoss(err)) throw err;
@@ -195,7 +195,7 @@ async function repairOneInJob(jobId: number, pair: FoundPair, actor: Actor, tabl
       userId: pair.userId, specializationId: pair.specializationId, email: null, kind: pair.kind, action: 'NONE', targetLevel: null,
       before: { progressLevel: null, licenseLevel: null, totalXp: null, completedSessions: null }, after: null,
     };
-    await db.$transaction((tx) => applyDecisions(tx, [d], { jobId, actor, auditAction: 'SYNC_JOB_REPAIR', outcome: 'FAILED', error: readableError(err) }));
+    await db.$transaction((tx) => applyDecisions(tx, [d], { jobId, actor, auditAction: 'SYNC_JOB_REPAIR', outcome: 'FAILED', error: readableError(err) }), TX_OPTIONS);
   }
 }
 

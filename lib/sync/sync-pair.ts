@@ -1,5 +1,5 @@
 import { getDb } from '../db/client';
-import { withRetry } from './db-errors';
+import { TX_OPTIONS, withRetry } from './db-errors';
 import { getLevelTables } from './levels';
 import { applyDecisions, decide, lockAndLoad } from './repair';
 import type { Actor, DesyncKind, PairSnapshot } from './types';
@@ -35,6 +35,6 @@ export async function syncPair(userId: number, specializationId: string, actor: 
       if (d.action === 'REPORT') return { outcome: 'REPORTED' as const, kind: d.kind, before: d.before, after: d.before };
       await applyDecisions(tx, [d], { jobId: null, actor, auditAction: 'SYNC_PAIR' });
       return { outcome: 'SYNCED' as const, kind: d.kind, before: d.before, after: d.after! };
-    }),
+    }, TX_OPTIONS),
   );
 }
