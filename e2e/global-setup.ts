@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { buildIsStale as isStale, freePort } from '../lib/dev/build';
 import pg from 'pg';
 import { E2E_LEARNERS, ENV, STAFF } from './support/run';
 
@@ -23,38 +23,8 @@ const RUN_DIR = path.join(root, 'e2e', '.run');
 const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
 const log = (m: string) => console.log(`[e2e] ${m}`);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function newestMtime(entry: string): number {
-  const full = path.join(root, entry);
-  if (!existsSync(full)) return 0;
-  const st = statSync(full);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = st.mtimeMs;
-  for (const child of readdirSync(full)) {
-    if (child === 'generated' || child === 'node_modules') continue;
-    newest = Math.max(newest, newestMtime(path.join(entry, child)));
-  }
-  return newest;
-}
-
 /** Same rule as scripts/start.ts: rebuild when any source is newer than the build. */
-function buildIsStale(): boolean {
-  const id = path.join(root, DIST_DIR, 'BUILD_ID');
-  if (!existsSync(id)) return true;
-  const built = statSync(id).mtimeMs;
-  const sources = ['app', 'components', 'lib', 'public', 'next.config.ts', 'package.json', 'tsconfig.json', 'tsconfig.e2e.json', 'proxy.ts', 'middleware.ts', 'instrumentation.ts'];
-  return sources.some((s) => newestMtime(s) > built);
-}
+const buildIsStale = () => isStale(root, DIST_DIR, { extraSources: ['tsconfig.e2e.json'] });
 
 function tail(file: string, lines = 40): string {
   if (!existsSync(file)) return '(no log)';

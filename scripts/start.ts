@@ -9,7 +9,6 @@
  * `--dev` runs `next dev` instead of building.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
@@ -19,30 +18,14 @@ import { applyMigrations } from '../lib/db/migrations';
 import { closeDb } from '../lib/db/client';
 import { seedDemoData } from '../lib/seed/demo';
 import { exitOnKnownError } from './lib/database';
+import { buildIsStale as isStale } from '../lib/dev/build';
 
 const dev = process.argv.includes('--dev');
 const root = process.cwd();
 const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
 
-function newestMtime(entry: string): number {
-  const full = path.join(root, entry);
-  if (!existsSync(full)) return 0;
-  const st = statSync(full);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = st.mtimeMs;
-  for (const child of readdirSync(full)) {
-    if (child === 'generated' || child === 'node_modules') continue;
-    newest = Math.max(newest, newestMtime(path.join(entry, child)));
-  }
-  return newest;
-}
-
 function buildIsStale(): boolean {
-  const id = path.join(root, process.env.NEXT_DIST_DIR || '.next', 'BUILD_ID');
-  if (!existsSync(id)) return true;
-  const built = statSync(id).mtimeMs;
-  const sources = ['app', 'components', 'lib', 'public', 'next.config.ts', 'package.json', 'proxy.ts', 'instrumentation.ts'];
-  return sources.some((s) => newestMtime(s) > built);
+  return isStale(root, process.env.NEXT_DIST_DIR || '.next');
 }
 
 function portFree(port: number): Promise<boolean> {

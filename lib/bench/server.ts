@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { buildIsStale as isStale, freePort } from '../dev/build';
 
 /**
  * The production server for the benchmark's HTTP measurements: `next build` into its own
@@ -16,37 +16,11 @@ const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
 export const BENCH_DIST_DIR = '.next-bench';
 export const BENCH_TSCONFIG = 'tsconfig.bench.json';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
-function newestMtime(entry: string): number {
-  const full = path.join(root, entry);
-  if (!existsSync(full)) return 0;
-  const st = statSync(full);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = st.mtimeMs;
-  for (const child of readdirSync(full)) {
-    // Generated code and the benchmark's own modules are not part of the app's bundle.
-    if (child === 'generated' || child === 'node_modules' || (entry === 'lib' && child === 'bench')) continue;
-    newest = Math.max(newest, newestMtime(path.join(entry, child)));
-  }
-  return newest;
-}
-
+/** Rebuilt when a source is newer; the benchmark's own modules are not part of the app's bundle. */
 export function buildIsStale(): boolean {
-  const id = path.join(root, BENCH_DIST_DIR, 'BUILD_ID');
-  if (!existsSync(id)) return true;
-  const built = statSync(id).mtimeMs;
-  const sources = ['app', 'components', 'lib', 'public', 'types', 'next.config.ts', 'package.json', 'tsconfig.json', BENCH_TSCONFIG, 'proxy.ts', 'instrumentation.ts'];
-  return sources.some((s) => newestMtime(s) > built);
+  return isStale(root, BENCH_DIST_DIR, { extraSources: [BENCH_TSCONFIG], skip: (entry, child) => entry === 'lib' && child === 'bench' });
 }
 
 function tail(file: string, lines = 30): string {
