@@ -29,11 +29,6 @@ export function specOf(g: number): string {
   return (['PLAYER', 'PLAYER', 'COACH', 'INTERNSHIP'] as const)[g % 4]!;
 }
 
-/** Learners whose pair the data set builds consistent (no desync injected). */
-export function isConsistentInDataset(g: number): boolean {
-  return !MIX.LEVEL_MISMATCH(g) && !MIX.MISSING_LICENSE(g) && !MIX.MISSING_PROGRESS(g);
-}
-
 const PAIRS_SQL = `
   SELECT g,
          s.id AS spec,
