@@ -78,7 +78,9 @@ export async function previewSync(opts: { limit?: number } = {}): Promise<SyncPr
 
 async function describeRunning(): Promise<SyncError & { details?: { running?: unknown } }> {
   const running = await getDb().syncJob.findFirst({ where: { status: 'RUNNING' } });
-  const who = running ? `${running.actor} since ${running.startedAt.toISOString()}` : 'another process';
+  // The running job may have finished between our insert and this look-up: say so rather than
+  // start again, so that two starts at the same moment never both run.
+  const who = running ? `${running.actor} since ${running.startedAt.toISOString()}` : 'another process; it has just finished, try again';
   return new SyncError('ALREADY_RUNNING', `A sync job is already running (started by ${who}).`, {
     running: running ? { jobId: running.id, actor: running.actor, startedAt: running.startedAt } : undefined,
   });
@@ -87,18 +89,14 @@ async function describeRunning(): Promise<SyncError & { details?: { running?: un
 /** Claims the single running slot or throws ALREADY_RUNNING naming who holds it. */
 async function claimJob(opts: SyncJobOptions): Promise<SyncJob> {
   const v = parseInput(jobOptionsSchema, { trigger: opts.trigger, reason: opts.reason, batchSize: opts.batchSize });
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await getDb().syncJob.create({
-        data: { trigger: v.trigger, actor: opts.actor.label.slice(0, 320), actorUserId: opts.actor.userId ?? null, reason: v.reason ?? null },
-      });
-    } catch (err) {
-      const { code, constraint } = pgError(err);
-      if (code !== '23505' || (constraint !== undefined && constraint !== 'sync_jobs_one_running')) throw err;
-      const running = await describeRunning();
-      // The running job may have finished between our insert and the look-up: try once more.
-      if (running.details?.running || attempt >= 3) throw running;
-    }
+  try {
+    return await getDb().syncJob.create({
+      data: { trigger: v.trigger, actor: opts.actor.label.slice(0, 320), actorUserId: opts.actor.userId ?? null, reason: v.reason ?? null },
+    });
+  } catch (err) {
+    const { code, constraint } = pgError(err);
+    if (code === '23505' && (constraint === undefined || constraint === 'sync_jobs_one_running')) throw await describeRunning();
+    throw err;
   }
 }
 
