@@ -9,7 +9,6 @@
  * `--dev` runs `next dev` instead of building.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { env } from '../lib/env';
@@ -18,7 +17,7 @@ import { applyMigrations } from '../lib/db/migrations';
 import { closeDb } from '../lib/db/client';
 import { seedDemoData } from '../lib/seed/demo';
 import { exitOnKnownError } from './lib/database';
-import { buildIsStale as isStale } from '../lib/dev/build';
+import { buildIsStale as isStale, isPortFree } from '../lib/dev/build';
 
 const dev = process.argv.includes('--dev');
 const root = process.cwd();
@@ -28,17 +27,9 @@ function buildIsStale(): boolean {
   return isStale(root, process.env.NEXT_DIST_DIR || '.next');
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, () => srv.close(() => resolve(true)));
-  });
-}
-
 async function main() {
   const config = env();
-  if (!(await portFree(config.PORT))) {
+  if (!(await isPortFree(config.PORT))) {
     console.error(`syncwatch: Port ${config.PORT} is already in use. Set PORT to a free port.`);
     process.exit(1);
   }

@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import { LocalTime } from '@/components/ui/local-time';
 import type { DashboardData } from '@/lib/data/dto';
 import { formatDuration, formatInt, formatRate, KIND_LABELS } from '@/lib/format';
-import { REPAIRABLE_KINDS } from '@/lib/sync/types';
+import { REPAIRABLE_KINDS, type DesyncKind } from '@/lib/sync/types';
 
 function slug(label: string) {
   return label.toLowerCase().replace(/[^a-z0-9]+/g, '-');
@@ -22,6 +22,20 @@ export function Figure({ label, children, tone }: { label: string; children: Rea
 }
 
 const ORPHAN_KINDS = ['ORPHAN_PROGRESS', 'ORPHAN_LICENSE'] as const;
+
+/** Counts of some desync kinds, one labelled row each. */
+function KindCounts({ kinds, byKind }: { kinds: readonly DesyncKind[]; byKind: Partial<Record<DesyncKind, number>> }) {
+  return (
+    <dl className="kind-list">
+      {kinds.map((k) => (
+        <div key={k} data-kind={k}>
+          <dt title={k}>{KIND_LABELS[k]}</dt>
+          <dd className="num">{formatInt(byKind[k] ?? 0)}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
 
 export function DashboardFigures({ data }: { data: DashboardData }) {
   const h = data.latest;
@@ -55,30 +69,12 @@ export function DashboardFigures({ data }: { data: DashboardData }) {
 
       <Figure label="Desyncs" tone={desyncs ? 'warn' : desyncs === 0 ? 'ok' : undefined}>
         <p className="figure-value num">{formatInt(desyncs)}</p>
-        {h ? (
-          <dl className="kind-list">
-            {REPAIRABLE_KINDS.map((k) => (
-              <div key={k} data-kind={k}>
-                <dt title={k}>{KIND_LABELS[k]}</dt>
-                <dd className="num">{formatInt(h.byKind[k] ?? 0)}</dd>
-              </div>
-            ))}
-          </dl>
-        ) : null}
+        {h ? <KindCounts kinds={REPAIRABLE_KINDS} byKind={h.byKind} /> : null}
       </Figure>
 
       <Figure label="Orphans">
         <p className="figure-value num">{h ? formatInt(h.orphans) : '—'}</p>
-        {h ? (
-          <dl className="kind-list">
-            {ORPHAN_KINDS.map((k) => (
-              <div key={k} data-kind={k}>
-                <dt title={k}>{KIND_LABELS[k]}</dt>
-                <dd className="num">{formatInt(h.byKind[k] ?? 0)}</dd>
-              </div>
-            ))}
-          </dl>
-        ) : null}
+        {h ? <KindCounts kinds={ORPHAN_KINDS} byKind={h.byKind} /> : null}
         <p className="figure-sub">Reported, never deleted automatically.</p>
       </Figure>
 

@@ -87,10 +87,8 @@ export async function runRestartCheck(log: (line: string) => void): Promise<Rest
     await sleep(7_000); // several scheduled occurrences fall in the outage
     log('starting PostgreSQL again...');
     db = await startEmbeddedPostgres({ dataDir, port });
-    const restarted = Date.now();
     const healthUpAfterMs = await pollUntil('/api/health to answer 200 again', async () => (await status(`${server!.baseUrl}/api/health`)) === 200, 60_000);
     const dashboardUpAfterMs = await pollUntil('/api/dashboard to answer 200 again', async () => (await status(`${server!.baseUrl}/api/dashboard`, cookie)) === 200, 60_000);
-    void restarted;
     await sleep(10_000); // the scheduler's next occurrences
 
     const q = new pg.Client({ connectionString: url });

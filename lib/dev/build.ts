@@ -18,6 +18,16 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Whether nothing listens on `port` (on `host`, or on every interface when omitted). */
+export function isPortFree(port: number, host?: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.once('listening', () => srv.close(() => resolve(true)));
+    srv.listen(port, host);
+  });
+}
+
 /** What a build is made from (relative to the project root). */
 export const BUILD_SOURCES = ['app', 'components', 'lib', 'public', 'types', 'next.config.ts', 'package.json', 'tsconfig.json', 'proxy.ts', 'instrumentation.ts'];
 

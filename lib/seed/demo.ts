@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { runHealthCheck, runSyncJob } from '../sync';
+import { getLevelTables } from '../sync/levels';
 import { hashPassword } from '../auth/password';
-import type { LevelTable, SpecializationId } from '../sync/level-rules';
+import type { SpecializationId } from '../sync/level-rules';
 
 /**
  * Demo data: learners with valid progress and matching licenses, a week of history made by the
@@ -47,19 +48,6 @@ const LAST = ['Abara', 'Berg', 'Costa', 'Dubois', 'Eriksen', 'Fischer', 'Garcia'
 /** How often learners take each specialization, and how levels are spread (low levels common). */
 const TAKE_RATE: Record<SpecializationId, number> = { PLAYER: 0.85, COACH: 0.35, INTERNSHIP: 0.3 };
 
-export async function loadLevelTables(client: Queryable): Promise<Map<SpecializationId, LevelTable>> {
-  const { rows } = await client.query<{ specialization_id: SpecializationId; level: number; xp_required: number; sessions_required: number }>(
-    'SELECT specialization_id, level, xp_required, sessions_required FROM level_requirements ORDER BY specialization_id, level',
-  );
-  const tables = new Map<SpecializationId, { level: number; xpRequired: number; sessionsRequired: number }[]>();
-  for (const r of rows) {
-    const list = tables.get(r.specialization_id) ?? [];
-    list.push({ level: r.level, xpRequired: r.xp_required, sessionsRequired: r.sessions_required });
-    tables.set(r.specialization_id, list);
-  }
-  return tables;
-}
-
 export async function databaseHasData(client: Queryable): Promise<boolean> {
   const { rows } = await client.query<{ any: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM specialization_progress)
@@ -73,7 +61,7 @@ export async function seedDemoData(client: Queryable, opts: SeedOptions): Promis
 
   const rand = prng(opts.seed ?? 20261121);
   const rate = opts.desyncRate ?? 0.03;
-  const tables = await loadLevelTables(client);
+  const tables = await getLevelTables();
   const [adminHash, viewerHash] = await Promise.all([
     hashPassword(opts.admin.password),
     hashPassword(opts.viewer.password),

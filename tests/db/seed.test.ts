@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { satisfiesLevel } from '../../lib/sync/level-rules';
-import { loadLevelTables, seedDemoData } from '../../lib/seed/demo';
+import { seedDemoData } from '../../lib/seed/demo';
+import { getLevelTables } from '../../lib/sync/levels';
 import { verifyPassword } from '../../lib/auth/password';
 import { rawClient } from '../support/db';
 
@@ -31,7 +32,7 @@ describe('demo seed', () => {
   });
 
   it('every progress row satisfies the level requirements of its level', async () => {
-    const tables = await loadLevelTables(c);
+    const tables = await getLevelTables();
     const { rows } = await c.query(`SELECT specialization_id, current_level, total_xp, completed_sessions FROM specialization_progress`);
     expect(rows.length).toBeGreaterThan(600);
     const invalid = rows.filter(
