@@ -7,6 +7,6 @@ export async function register() {
   if (process.env.NEXT_RUNTIME !== 'nodejs') return;
   // Next.js's build runs no server; skip anything but a serving process.
   if (process.env.NEXT_PHASE === 'phase-production-build') return;
-  const { startSchedulerFromEnv } = await import('./lib/scheduler');
+  const { startSchedulerFromEnv } = await import('./lib/scheduler/app');
   await startSchedulerFromEnv();
 }

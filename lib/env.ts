@@ -9,9 +9,7 @@ import { z } from 'zod';
 const DEMO_SECRET = 'syncwatch-demo-secret-change-me';
 const DEMO_MONITOR_TOKEN = 'syncwatch-demo-monitor-token';
 
-const bool = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -24,10 +22,7 @@ function isValidCron(pattern: string): boolean {
   }
 }
 
-const cron = z
-  .string()
-  .min(1)
-  .refine(isValidCron, 'must be a cron expression of 5 or 6 fields, e.g. "0 */6 * * *"');
+const cron = z.string().min(1).refine(isValidCron, 'must be a cron expression of 5 or 6 fields, e.g. "0 */6 * * *"');
 
 function isValidTimeZone(tz: string): boolean {
   try {
@@ -106,7 +101,8 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     if (!cleaned.MONITOR_TOKEN || cleaned.MONITOR_TOKEN === DEMO_MONITOR_TOKEN) demo.push('MONITOR_TOKEN');
     if (demo.length) {
       throw new ConfigError(
-        `Invalid configuration: ${demo.join(' and ')} must be set to your own secret in production (the documented demo values are refused).`,
+        `Invalid configuration: ${demo.join(' and ')} must be set to your own secret in production ` +
+          '(the documented demo values are refused).',
       );
     }
   }

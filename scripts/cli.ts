@@ -6,7 +6,8 @@
  * Exit codes: 0 success/healthy, 1 unhealthy or failed, 2 bad usage or a sync job already running.
  */
 import { parseArgs } from 'node:util';
-import { closeDb } from '../lib/db/client';
+import { createDb } from '../lib/db/prisma';
+import { env } from '../lib/env';
 import { COMMANDS } from './cli/commands';
 import { EXIT, type CliCommand, type CliIO } from './cli/types';
 import { withDatabase } from './lib/database';
@@ -33,7 +34,12 @@ function usage(): string {
 }
 
 function commandUsage(c: CliCommand): string {
-  return [`Usage: syncwatch ${c.usage}`, '', c.summary + '.', ...(c.details.length ? ['', ...c.details.map((d) => (d ? `  ${d}` : ''))] : [])].join('\n');
+  return [
+    `Usage: syncwatch ${c.usage}`,
+    '',
+    c.summary + '.',
+    ...(c.details.length ? ['', ...c.details.map((d) => (d ? `  ${d}` : ''))] : []),
+  ].join('\n');
 }
 
 /** Parses and validates a command's arguments; a readable message on failure. */
@@ -80,15 +86,14 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.USAGE;
   }
   return withDatabase(async ({ url }) => {
-    // lib/db/client.ts reads DATABASE_URL when the engine first touches the database.
-    process.env.DATABASE_URL = url;
+    const db = createDb(url, { poolSize: env().DATABASE_POOL_SIZE });
     try {
-      return await command.run(parsed.args, io);
+      return await command.run(parsed.args, io, db);
     } catch (err) {
       io.err(`syncwatch ${command.name}: ${describe(err)}`);
       return EXIT.FAILURE;
     } finally {
-      await closeDb();
+      await db.$disconnect();
     }
   });
 }

@@ -1,19 +1,19 @@
 /** npm run db:seed: seeds demo data into an empty database (never touches one with data). */
 import pg from 'pg';
+import { createDb } from '../lib/db/prisma';
 import { env } from '../lib/env';
-import { closeDb } from '../lib/db/client';
 import { applyMigrations } from '../lib/db/migrations';
 import { seedDemoData } from '../lib/seed/demo';
 import { withDatabase } from './lib/database';
 
 await withDatabase(async ({ url }) => {
   await applyMigrations(url);
-  process.env.DATABASE_URL = url;
   const config = env();
+  const db = createDb(url, { poolSize: config.DATABASE_POOL_SIZE });
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const result = await seedDemoData(client, {
+    const result = await seedDemoData(db, client, {
       learners: config.SEED_LEARNERS,
       admin: { email: config.SEED_ADMIN_EMAIL, password: config.SEED_ADMIN_PASSWORD },
       viewer: { email: config.SEED_VIEWER_EMAIL, password: config.SEED_VIEWER_PASSWORD },
@@ -25,6 +25,6 @@ await withDatabase(async ({ url }) => {
     );
   } finally {
     await client.end();
-    await closeDb();
+    await db.$disconnect();
   }
 });

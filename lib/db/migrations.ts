@@ -74,18 +74,15 @@ export function latestSnapshot(dir = MIGRATIONS_DIR) {
 
 function timestamp(d = new Date()) {
   const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+  const date = `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}`;
+  return `${date}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
 }
 
 /**
  * Writes prisma/migrations/<timestamp>_<name>/ with the SQL from the latest snapshot to the
  * current schema. Returns null when there is nothing to migrate.
  */
-export async function createMigration(
-  connectionString: string,
-  name: string,
-  opts: { dir?: string; allowEmpty?: boolean } = {},
-) {
+export async function createMigration(connectionString: string, name: string, opts: { dir?: string; allowEmpty?: boolean } = {}) {
   const dir = opts.dir ?? MIGRATIONS_DIR;
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error('Migration name must match [a-z0-9_]+');
   const current = readSchema();

@@ -2,10 +2,13 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client';
 
 /**
- * Builds a Prisma client on the pg driver adapter. Password hashes are omitted from every
- * query unless a caller asks for them with `omit: { passwordHash: false }`.
+ * The one factory of database clients: a Prisma client on the pg driver adapter. The app builds
+ * its client from the validated configuration (lib/db/server.ts); scripts, the scheduler, the
+ * benchmark and tests build theirs from the URL they resolved and hand it to the engine.
+ * Password hashes are omitted from every query unless a caller asks for them with
+ * `omit: { passwordHash: false }`.
  */
-export function createPrismaClient(connectionString: string, opts: { poolSize?: number } = {}) {
+export function createDb(connectionString: string, opts: { poolSize?: number } = {}) {
   const adapter = new PrismaPg({
     connectionString,
     max: opts.poolSize ?? 20,
@@ -15,7 +18,7 @@ export function createPrismaClient(connectionString: string, opts: { poolSize?: 
   return new PrismaClient({ adapter, omit: { user: { passwordHash: true } } });
 }
 
-export type Db = ReturnType<typeof createPrismaClient>;
+export type Db = ReturnType<typeof createDb>;
 
 /** What an interactive transaction receives; the client itself fits too. */
 export type DbTx = Omit<Db, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;

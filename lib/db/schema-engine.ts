@@ -21,9 +21,7 @@ async function loadGlue() {
   const instance = new WebAssembly.Instance(module, {
     './schema_engine_bg.js': glue as unknown as WebAssembly.ModuleImports,
   });
-  (glue as unknown as { __wbg_set_wasm(e: WebAssembly.Exports): void }).__wbg_set_wasm(
-    instance.exports,
-  );
+  (glue as unknown as { __wbg_set_wasm(e: WebAssembly.Exports): void }).__wbg_set_wasm(instance.exports);
   (instance.exports.__wbindgen_start as () => void)();
   return glue as unknown as { SchemaEngine: typeof SchemaEngine };
 }
@@ -67,20 +65,13 @@ export interface EngineHandle {
  * An engine bound to a database. `datamodel` is the schema text the engine starts from;
  * it is only used by commands that read it (none of those we call need the live schema).
  */
-export async function openSchemaEngine(
-  connectionString: string,
-  datamodel: { path: string; content: string },
-): Promise<EngineHandle> {
+export async function openSchemaEngine(connectionString: string, datamodel: { path: string; content: string }): Promise<EngineHandle> {
   gluePromise ??= loadGlue();
   const { SchemaEngine: Engine } = await gluePromise;
   const opened: Connected[] = [];
   const adapter = bindMigrationAwareSqlAdapterFactory(wholeScriptFactory(connectionString, opened));
   const logs: string[] = [];
-  const engine = await Engine.new(
-    { datamodels: [[datamodel.path, datamodel.content]] },
-    (line: string) => logs.push(line),
-    adapter,
-  );
+  const engine = await Engine.new({ datamodels: [[datamodel.path, datamodel.content]] }, (line: string) => logs.push(line), adapter);
   return {
     engine,
     // free() releases the engine but not the adapter's pool, whose open connections would

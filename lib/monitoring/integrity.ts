@@ -1,3 +1,4 @@
+import type { Db } from '../db/prisma';
 import { env } from '../env';
 import { getJobHealth, type JobHealth } from '../scheduler/job-health';
 import { getLatestHealthCheck } from '../sync';
@@ -52,19 +53,13 @@ export function meetsTarget(rate: number, targetPercent: number): boolean {
   return rate * 100 + 1e-9 >= targetPercent;
 }
 
-export function evaluateIntegrity(
-  latest: HealthSnapshot | null,
-  jobHealth: JobHealth,
-  targetPercent: number,
-): IntegrityReport {
+export function evaluateIntegrity(latest: HealthSnapshot | null, jobHealth: JobHealth, targetPercent: number): IntegrityReport {
   const problems: string[] = [];
   if (!latest) {
     problems.push('No health check has run yet.');
   } else {
     if (!meetsTarget(latest.consistencyRate, targetPercent)) {
-      problems.push(
-        `Consistency ${formatPercent(latest.consistencyRate * 100)}% is under the ${targetPercent}% target.`,
-      );
+      problems.push(`Consistency ${formatPercent(latest.consistencyRate * 100)}% is under the ${targetPercent}% target.`);
     }
     if (latest.orphans > 0) problems.push(`${latest.orphans} orphan row(s) need a decision.`);
   }
@@ -113,10 +108,10 @@ export function evaluateIntegrity(
 }
 
 /** The report from what is stored now (or from `latest`, when the caller has just run a check). */
-export async function getIntegrityReport(opts: { now?: Date; latest?: HealthSnapshot | null } = {}): Promise<IntegrityReport> {
+export async function getIntegrityReport(db: Db, opts: { now?: Date; latest?: HealthSnapshot | null } = {}): Promise<IntegrityReport> {
   const [latest, jobHealth] = await Promise.all([
-    opts.latest !== undefined ? opts.latest : getLatestHealthCheck(),
-    getJobHealth(opts.now ?? new Date()),
+    opts.latest !== undefined ? opts.latest : getLatestHealthCheck(db),
+    getJobHealth(db, opts.now ?? new Date()),
   ]);
   return evaluateIntegrity(latest, jobHealth, env().CONSISTENCY_TARGET);
 }

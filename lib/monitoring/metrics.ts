@@ -1,10 +1,10 @@
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { getDb } from '../db/client';
 import type { Db } from '../db/prisma';
 import { env } from '../env';
 import { getJobHealth, type JobHealth } from '../scheduler/job-health';
 import { getLatestHealthCheck } from '../sync';
-import { DESYNC_KINDS, type HealthSnapshot } from '../sync/types';
+import type { HealthSnapshot } from '../sync/types';
+import { DESYNC_KINDS, SYNC_JOB_STATUSES } from '../vocabulary';
 
 /**
  * Prometheus metrics for GET /api/metrics, on SyncWatch's own registry (never prom-client's
@@ -44,7 +44,11 @@ function createMetrics(): SyncWatchMetrics {
   const registers = [registry];
   return {
     registry,
-    consistencyRate: new Gauge({ name: 'syncwatch_consistency_ratio', help: 'Consistent pairs / all pairs at the latest health check (0..1).', registers }),
+    consistencyRate: new Gauge({
+      name: 'syncwatch_consistency_ratio',
+      help: 'Consistent pairs / all pairs at the latest health check (0..1).',
+      registers,
+    }),
     consistencyTarget: new Gauge({ name: 'syncwatch_consistency_target_ratio', help: 'CONSISTENCY_TARGET as a ratio (0..1).', registers }),
     pairs: new Gauge({ name: 'syncwatch_pairs', help: '(learner, specialization) pairs at the latest health check.', registers }),
     consistentPairs: new Gauge({ name: 'syncwatch_consistent_pairs', help: 'Consistent pairs at the latest health check.', registers }),
@@ -55,7 +59,11 @@ function createMetrics(): SyncWatchMetrics {
       registers,
     }),
     orphans: new Gauge({ name: 'syncwatch_orphans', help: 'Orphan progress or license rows at the latest health check.', registers }),
-    lastHealthCheck: new Gauge({ name: 'syncwatch_health_check_timestamp_seconds', help: 'When the latest health check ran (Unix time).', registers }),
+    lastHealthCheck: new Gauge({
+      name: 'syncwatch_health_check_timestamp_seconds',
+      help: 'When the latest health check ran (Unix time).',
+      registers,
+    }),
     jobDuration: new Histogram({
       name: 'syncwatch_sync_job_duration_seconds',
       help: 'Duration of the finished sync jobs still stored (retention: RETENTION_DAYS), by final status.',
@@ -70,7 +78,11 @@ function createMetrics(): SyncWatchMetrics {
       help: 'When the last SUCCEEDED or PARTIAL sync job finished (Unix time); absent if none ever did.',
       registers,
     }),
-    overdue: new Gauge({ name: 'syncwatch_sync_overdue', help: '1 when no sync job finished within the SYNC_CRON interval plus SYNC_OVERDUE_GRACE_MINUTES.', registers }),
+    overdue: new Gauge({
+      name: 'syncwatch_sync_overdue',
+      help: '1 when no sync job finished within the SYNC_CRON interval plus SYNC_OVERDUE_GRACE_MINUTES.',
+      registers,
+    }),
     nextSync: new Gauge({ name: 'syncwatch_next_sync_timestamp_seconds', help: 'Next scheduled sync occurrence (Unix time).', registers }),
     scheduleRuns: new Gauge({
       name: 'syncwatch_schedule_runs',
@@ -98,8 +110,8 @@ interface Figures {
 
 async function readFigures(db: Db, now: Date): Promise<Figures> {
   const [latest, jobHealth, durations, jobsByStatus, runsBySchedule] = await Promise.all([
-    getLatestHealthCheck(),
-    getJobHealth(now),
+    getLatestHealthCheck(db),
+    getJobHealth(db, now),
     db.syncJob.findMany({ where: { finishedAt: { not: null }, durationMs: { not: null } }, select: { status: true, durationMs: true } }),
     db.syncJob.groupBy({ by: ['status'], _count: { _all: true } }),
     db.scheduleRun.groupBy({ by: ['schedule', 'status'], _count: { _all: true } }),
@@ -116,9 +128,9 @@ function setKnown(g: Gauge, value: number | null | undefined) {
 }
 
 /** Reads the stored figures and returns the exposition text and its content type. */
-export async function renderMetrics(now: Date = new Date()): Promise<{ body: string; contentType: string }> {
+export async function renderMetrics(db: Db, now: Date = new Date()): Promise<{ body: string; contentType: string }> {
   const m = metrics();
-  const f = await readFigures(getDb(), now);
+  const f = await readFigures(db, now);
   // Everything below is synchronous, so two concurrent scrapes never interleave a reset.
   const { latest, jobHealth } = f;
   // toPrecision: 99.9 / 100 is 0.9990000000000001 in binary floating point.
@@ -138,7 +150,7 @@ export async function renderMetrics(now: Date = new Date()): Promise<{ body: str
   m.jobDuration.reset();
   for (const j of f.durations) m.jobDuration.observe({ status: j.status }, (j.durationMs ?? 0) / 1000);
   m.jobs.reset();
-  for (const status of ['RUNNING', 'SUCCEEDED', 'PARTIAL', 'FAILED', 'ABANDONED']) {
+  for (const status of SYNC_JOB_STATUSES) {
     m.jobs.set({ status }, f.jobsByStatus.find((r) => r.status === status)?._count._all ?? 0);
   }
   m.jobRunning.set(f.jobsByStatus.some((r) => r.status === 'RUNNING' && r._count._all > 0) ? 1 : 0);

@@ -1,5 +1,5 @@
 import type { Db } from '../db/prisma';
-import type { ScheduleName } from './schedules';
+import type { ScheduleName, ScheduleRunStatus } from '../vocabulary';
 
 /**
  * Occurrence claims in schedule_runs. The unique (schedule, occurrence_at) decides which
@@ -8,7 +8,7 @@ import type { ScheduleName } from './schedules';
  * (now()), so instances with slightly different clocks still agree on what is stale.
  */
 
-export type FinalStatus = 'SUCCEEDED' | 'SKIPPED' | 'FAILED' | 'ABANDONED';
+export type FinalStatus = Exclude<ScheduleRunStatus, 'RUNNING'>;
 
 export interface Claim {
   id: number;
@@ -49,12 +49,17 @@ export async function finishClaim(
  * killed). The work itself is repaired elsewhere: a half-done sync job is abandoned by the
  * engine's abandonStaleJobs and the next occurrence runs normally.
  */
-export async function abandonStaleClaims(db: Db, heartbeatTimeoutMs: number): Promise<{ id: number; schedule: ScheduleName; occurrenceAt: Date; instanceId: string }[]> {
+export async function abandonStaleClaims(
+  db: Db,
+  heartbeatTimeoutMs: number,
+): Promise<{ id: number; schedule: ScheduleName; occurrenceAt: Date; instanceId: string }[]> {
   const seconds = Math.max(heartbeatTimeoutMs, 0) / 1000;
   return db.$queryRaw`
     UPDATE schedule_runs
        SET status = 'ABANDONED', finished_at = now(),
-           detail = 'No heartbeat from ' || instance_id || ' since ' || to_char(heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ': the instance stopped while running it.'
+           detail = 'No heartbeat from ' || instance_id
+                    || ' since ' || to_char(heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                    || ': the instance stopped while running it.'
      WHERE status = 'RUNNING' AND heartbeat_at < now() - make_interval(secs => ${seconds}::double precision)
      RETURNING id, schedule::text AS schedule, occurrence_at AS "occurrenceAt", instance_id AS "instanceId"`;
 }

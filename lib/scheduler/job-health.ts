@@ -1,5 +1,5 @@
-import { getDb } from '../db/client';
 import type { Db } from '../db/prisma';
+import { SUCCESSFUL_JOB_STATUSES } from '../vocabulary';
 import { toSummary } from '../sync';
 import type { SyncJobSummary } from '../sync/types';
 import { intervalAround, nextOccurrence, parseCron, schedulerConfigFromEnv, type SchedulerConfig } from './schedules';
@@ -35,8 +35,9 @@ export interface JobHealth {
   overdueAfter: Date | null;
 }
 
-export async function getJobHealth(now: Date = new Date()): Promise<JobHealth> {
-  return computeJobHealth(now, schedulerConfigFromEnv(), getDb());
+/** The job health under the configured schedules. */
+export async function getJobHealth(db: Db, now: Date = new Date()): Promise<JobHealth> {
+  return computeJobHealth(now, schedulerConfigFromEnv(), db);
 }
 
 /** getJobHealth with the configuration and client given (tests, other schedules). */
@@ -47,7 +48,7 @@ export async function computeJobHealth(
 ): Promise<JobHealth> {
   const [lastSuccess, lastFinished, state] = await Promise.all([
     db.syncJob.findFirst({
-      where: { status: { in: ['SUCCEEDED', 'PARTIAL'] } },
+      where: { status: { in: [...SUCCESSFUL_JOB_STATUSES] } },
       orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
     }),
     db.syncJob.findFirst({

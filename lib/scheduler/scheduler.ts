@@ -1,19 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import type { Cron } from 'croner';
-import type { Db } from '../db/prisma';
 import { abandonStaleJobs } from '../sync';
 import { abandonStaleClaims, claimOccurrence, finishClaim, heartbeatClaim, recordFirstStart } from './claims';
-import {
-  claimWindowMs,
-  latestOccurrence,
-  nextOccurrence,
-  parseCron,
-  SCHEDULE_NAMES,
-  type ScheduleName,
-  type SchedulerConfig,
-} from './schedules';
+import { claimWindowMs, latestOccurrence, nextOccurrence, parseCron, SCHEDULE_NAMES, type ScheduleName } from './schedules';
+import { consoleLogger, newInstanceId, type RunOutcome, type Scheduler, type SchedulerOptions } from './scheduler-types';
 import { DEFAULT_TASKS, type ScheduleTask, type TaskResult } from './tasks';
+
+export * from './scheduler-types';
 
 /**
  * The scheduler of one app instance. Every instance runs one; the database decides which of them
@@ -25,67 +17,15 @@ import { DEFAULT_TASKS, type ScheduleTask, type TaskResult } from './tasks';
  * at least one minute), try to claim it; the instance that wins runs it. Only the latest
  * occurrence is ever considered, so after downtime a schedule runs once, not once per missed
  * occurrence. Occurrences before the first scheduler start on the database are never caught up
- * (on a fresh install nothing was missed). `start()` adds the timers for production: one loop per schedule that sleeps until
- * the next occurrence and ticks that schedule, and a sweep that abandons stale jobs and claims.
+ * (on a fresh install nothing was missed). `start()` adds the timers for production: one loop
+ * per schedule that sleeps until the next occurrence and ticks that schedule, and a sweep that
+ * abandons stale jobs and claims.
  */
-
-export interface RunOutcome {
-  schedule: ScheduleName;
-  occurrenceAt: Date;
-  claimId: number;
-  status: TaskResult['status'];
-  detail: string | null;
-  syncJobId: number | null;
-  healthCheckId: number | null;
-}
-
-export interface SchedulerLogger {
-  info(message: string): void;
-  error(message: string, err?: unknown): void;
-}
-
-export interface SchedulerOptions {
-  db: Db;
-  config: SchedulerConfig;
-  /** Which schedules this scheduler runs (default: all). */
-  schedules?: readonly ScheduleName[];
-  tasks?: Partial<Record<ScheduleName, ScheduleTask>>;
-  instanceId?: string;
-  /** The production clock; tick() takes its own. */
-  clock?: () => Date;
-  log?: SchedulerLogger;
-}
-
-export interface Scheduler {
-  readonly instanceId: string;
-  /** Sweeps stale work, then claims and runs every schedule's due occurrence; resolves when they finish. */
-  tick(now?: Date): Promise<RunOutcome[]>;
-  /** Claims and runs one schedule's due occurrence, if any and if this instance wins it. */
-  runDue(schedule: ScheduleName, now?: Date): Promise<RunOutcome | null>;
-  /** Abandons sync jobs and claims whose heartbeat is older than the timeout. */
-  sweep(): Promise<{ jobs: number; claims: number }>;
-  /** The occurrence `tick(now)` would consider for a schedule, or null if none is claimable. */
-  dueOccurrence(schedule: ScheduleName, now: Date): Date | null;
-  nextOccurrence(schedule: ScheduleName, after: Date): Date | null;
-  /** Starts the timers (production). Idempotent. */
-  start(): Promise<void>;
-  /** Stops the timers; in-flight runs are awaited up to `waitMs`, then their claims are released as ABANDONED. */
-  stop(opts?: { waitMs?: number }): Promise<void>;
-}
 
 /** Longest sleep between wake-ups: bounds the effect of clock jumps and sleeping laptops. */
 const MAX_SLEEP_MS = 60_000;
 /** Wake slightly after an occurrence so the clock is past it. */
 const WAKE_AFTER_MS = 25;
-
-export const consoleLogger: SchedulerLogger = {
-  info: (m) => console.log(`[scheduler] ${m}`),
-  error: (m, err) => console.error(`[scheduler] ${m}`, err instanceof Error ? err.message : (err ?? '')),
-};
-
-export function newInstanceId(): string {
-  return `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-}
 
 export function createScheduler(opts: SchedulerOptions): Scheduler {
   const { db, config } = opts;
@@ -132,7 +72,10 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       if (started && !reportedLate.has(schedule)) {
         reportedLate.add(schedule);
         if (attempted.get(schedule) === undefined) {
-          log.info(`${schedule}: the latest occurrence (${occ.toISOString()}) is older than the catch-up grace; not run now, next at ${nextOccurrence(cronOf(schedule), now)?.toISOString() ?? 'never'}.`);
+          const next = nextOccurrence(cronOf(schedule), now)?.toISOString() ?? 'never';
+          log.info(
+            `${schedule}: the latest occurrence (${occ.toISOString()}) is older than the catch-up grace; not run now, next at ${next}.`,
+          );
         }
       }
       return null;
@@ -200,11 +143,12 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
 
   async function sweep(): Promise<{ jobs: number; claims: number }> {
     const [jobs, claims] = await Promise.all([
-      abandonStaleJobs(config.heartbeatTimeoutMs),
+      abandonStaleJobs(db, config.heartbeatTimeoutMs),
       abandonStaleClaims(db, config.heartbeatTimeoutMs),
     ]);
     for (const j of jobs) log.info(`Sync job #${j.id} (started by ${j.actor}) had no heartbeat: marked ABANDONED.`);
-    for (const c of claims) log.info(`${c.schedule} run of ${c.occurrenceAt.toISOString()} by ${c.instanceId} had no heartbeat: marked ABANDONED.`);
+    for (const c of claims)
+      log.info(`${c.schedule} run of ${c.occurrenceAt.toISOString()} by ${c.instanceId} had no heartbeat: marked ABANDONED.`);
     return { jobs: jobs.length, claims: claims.length };
   }
 
@@ -262,9 +206,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     await sweep().catch((err) => log.error('sweep failed', err));
     for (const n of names) void scheduleLoop(n);
     void sweepLoop();
-    log.info(
-      `Started as ${instanceId}: ${names.map((n) => `${n} "${config.crons[n]}"`).join(', ')} (${config.timezone}).`,
-    );
+    log.info(`Started as ${instanceId}: ${names.map((n) => `${n} "${config.crons[n]}"`).join(', ')} (${config.timezone}).`);
   }
 
   async function stop(stopOpts: { waitMs?: number } = {}) {
@@ -282,8 +224,9 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     // Whatever is still running will not finish in this process: say so now rather than after
     // the heartbeat timeout. (A sync job's own row is abandoned by the engine's heartbeat sweep.)
     await Promise.allSettled(
-      [...inFlight.values()].map((r) =>
-        db.$executeRaw`UPDATE schedule_runs SET status = 'ABANDONED', finished_at = now(),
+      [...inFlight.values()].map(
+        (r) =>
+          db.$executeRaw`UPDATE schedule_runs SET status = 'ABANDONED', finished_at = now(),
           detail = 'The instance shut down while running it.' WHERE id = ${r.claimId} AND status = 'RUNNING'`,
       ),
     );

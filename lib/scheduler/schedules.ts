@@ -7,8 +7,8 @@ import { env, type Env } from '../env';
  * instance (cron expressions are read in SCHEDULE_TIMEZONE, UTC by default).
  */
 
-export const SCHEDULE_NAMES = ['HEALTH_CHECK', 'SYNC', 'RETENTION'] as const;
-export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
+export { SCHEDULE_NAMES, type ScheduleName } from '../vocabulary';
+import type { ScheduleName } from '../vocabulary';
 
 /** Retention is housekeeping, not something to tune: hourly, off the hour. */
 export const RETENTION_CRON = '17 * * * *';

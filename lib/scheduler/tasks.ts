@@ -1,6 +1,7 @@
 import type { Db } from '../db/prisma';
-import { abandonStaleJobs, isSyncError, pruneHistory, runHealthCheck, runSyncJob, type Actor } from '../sync';
+import { abandonStaleJobs, alreadyRunningMessage, isSyncError, pruneHistory, runHealthCheck, runSyncJob, type Actor } from '../sync';
 import { pruneClaims } from './claims';
+import type { ScheduleRunStatus } from '../vocabulary';
 import type { ScheduleName, SchedulerConfig } from './schedules';
 
 /** What the scheduler does at each occurrence, through the same engine functions as the UI and CLI. */
@@ -20,7 +21,7 @@ export interface TaskContext {
 }
 
 export interface TaskResult {
-  status: 'SUCCEEDED' | 'SKIPPED' | 'FAILED';
+  status: Extract<ScheduleRunStatus, 'SUCCEEDED' | 'SKIPPED' | 'FAILED'>;
   detail?: string;
   syncJobId?: number;
   healthCheckId?: number;
@@ -28,8 +29,8 @@ export interface TaskResult {
 
 export type ScheduleTask = (ctx: TaskContext) => Promise<TaskResult>;
 
-export const runScheduledHealthCheck: ScheduleTask = async () => {
-  const s = await runHealthCheck({ source: 'SYNC_JOB' });
+export const runScheduledHealthCheck: ScheduleTask = async (ctx) => {
+  const s = await runHealthCheck(ctx.db, { source: 'SYNC_JOB' });
   return {
     status: 'SUCCEEDED',
     healthCheckId: s.id,
@@ -39,9 +40,9 @@ export const runScheduledHealthCheck: ScheduleTask = async () => {
 
 export const runScheduledSync: ScheduleTask = async (ctx) => {
   // A job left RUNNING by a dead process holds the single slot until someone notices.
-  await abandonStaleJobs(ctx.config.heartbeatTimeoutMs);
+  await abandonStaleJobs(ctx.db, ctx.config.heartbeatTimeoutMs);
   try {
-    const job = await runSyncJob({ trigger: 'SCHEDULED', actor: SCHEDULER_ACTOR, signal: ctx.signal });
+    const job = await runSyncJob(ctx.db, { trigger: 'SCHEDULED', actor: SCHEDULER_ACTOR, signal: ctx.signal });
     const counts = `found ${job.found}, synced ${job.synced}, failed ${job.failed}, reported ${job.reported}`;
     return {
       status: job.status === 'FAILED' ? 'FAILED' : 'SUCCEEDED',
@@ -53,13 +54,7 @@ export const runScheduledSync: ScheduleTask = async (ctx) => {
     // recorded once, not retried in a loop.
     if (isSyncError(err, 'ALREADY_RUNNING')) {
       const r = err.details?.running;
-      return {
-        status: 'SKIPPED',
-        syncJobId: r?.jobId,
-        detail: r
-          ? `A sync job was already running: job #${r.jobId} by ${r.actor} since ${r.startedAt.toISOString()}.`
-          : err.message,
-      };
+      return { status: 'SKIPPED', syncJobId: r?.jobId, detail: alreadyRunningMessage(r, r?.startedAt.toISOString()) };
     }
     throw err;
   }
@@ -67,12 +62,10 @@ export const runScheduledSync: ScheduleTask = async (ctx) => {
 
 export const runRetention: ScheduleTask = async (ctx) => {
   const olderThan = new Date(ctx.now.getTime() - ctx.config.retentionDays * 86_400_000);
-  const pruned = await pruneHistory(olderThan);
+  const pruned = await pruneHistory(ctx.db, olderThan);
   const claims = await pruneClaims(ctx.db, olderThan);
-  return {
-    status: 'SUCCEEDED',
-    detail: `pruned ${pruned.healthChecks} health check(s), ${pruned.jobs} job(s), ${claims} schedule run(s) older than ${olderThan.toISOString()}`,
-  };
+  const counts = `${pruned.healthChecks} health check(s), ${pruned.jobs} job(s), ${claims} schedule run(s)`;
+  return { status: 'SUCCEEDED', detail: `pruned ${counts} older than ${olderThan.toISOString()}` };
 };
 
 export const DEFAULT_TASKS: Record<ScheduleName, ScheduleTask> = {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { Db } from '../db/prisma';
 import { runHealthCheck, runSyncJob } from '../sync';
 import { getLevelTables } from '../sync/levels';
 import { hashPassword } from '../auth/password';
@@ -42,8 +43,55 @@ export function prng(seed: number) {
   };
 }
 
-const FIRST = ['Ada', 'Ben', 'Chloe', 'Dara', 'Eli', 'Fatima', 'Gus', 'Hana', 'Ivan', 'Jon', 'Kemi', 'Lea', 'Mateo', 'Nia', 'Omar', 'Pia', 'Quinn', 'Rosa', 'Sami', 'Tess', 'Uma', 'Vik', 'Wren', 'Yara', 'Zoe'];
-const LAST = ['Abara', 'Berg', 'Costa', 'Dubois', 'Eriksen', 'Fischer', 'Garcia', 'Haddad', 'Ito', 'Jansen', 'Kowalski', 'Larsen', 'Moreau', 'Nakamura', 'Okafor', 'Petrov', 'Quispe', 'Rossi', 'Silva', 'Tanaka'];
+const FIRST = [
+  'Ada',
+  'Ben',
+  'Chloe',
+  'Dara',
+  'Eli',
+  'Fatima',
+  'Gus',
+  'Hana',
+  'Ivan',
+  'Jon',
+  'Kemi',
+  'Lea',
+  'Mateo',
+  'Nia',
+  'Omar',
+  'Pia',
+  'Quinn',
+  'Rosa',
+  'Sami',
+  'Tess',
+  'Uma',
+  'Vik',
+  'Wren',
+  'Yara',
+  'Zoe',
+];
+const LAST = [
+  'Abara',
+  'Berg',
+  'Costa',
+  'Dubois',
+  'Eriksen',
+  'Fischer',
+  'Garcia',
+  'Haddad',
+  'Ito',
+  'Jansen',
+  'Kowalski',
+  'Larsen',
+  'Moreau',
+  'Nakamura',
+  'Okafor',
+  'Petrov',
+  'Quispe',
+  'Rossi',
+  'Silva',
+  'Tanaka',
+];
 
 /** How often learners take each specialization, and how levels are spread (low levels common). */
 const TAKE_RATE: Record<SpecializationId, number> = { PLAYER: 0.85, COACH: 0.35, INTERNSHIP: 0.3 };
@@ -56,16 +104,14 @@ export async function databaseHasData(client: Queryable): Promise<boolean> {
   return rows[0]!.any;
 }
 
-export async function seedDemoData(client: Queryable, opts: SeedOptions): Promise<SeedResult> {
-  if (await databaseHasData(client)) return { seeded: false, learners: 0, pairs: 0, desyncs: { LEVEL_MISMATCH: 0, MISSING_LICENSE: 0, MISSING_PROGRESS: 0 } };
+export async function seedDemoData(db: Db, client: Queryable, opts: SeedOptions): Promise<SeedResult> {
+  if (await databaseHasData(client))
+    return { seeded: false, learners: 0, pairs: 0, desyncs: { LEVEL_MISMATCH: 0, MISSING_LICENSE: 0, MISSING_PROGRESS: 0 } };
 
   const rand = prng(opts.seed ?? 20261121);
   const rate = opts.desyncRate ?? 0.03;
-  const tables = await getLevelTables();
-  const [adminHash, viewerHash] = await Promise.all([
-    hashPassword(opts.admin.password),
-    hashPassword(opts.viewer.password),
-  ]);
+  const tables = await getLevelTables(db);
+  const [adminHash, viewerHash] = await Promise.all([hashPassword(opts.admin.password), hashPassword(opts.viewer.password)]);
 
   const users = { email: [] as string[], name: [] as string[] };
   for (let i = 1; i <= opts.learners; i++) {
@@ -75,8 +121,21 @@ export async function seedDemoData(client: Queryable, opts: SeedOptions): Promis
     users.email.push(`${first}.${last}.${i}@academy.test`.toLowerCase());
   }
 
-  const p = { user: [] as number[], spec: [] as string[], level: [] as number[], xp: [] as number[], sessions: [] as number[], created: [] as string[] };
-  const l = { user: [] as number[], spec: [] as string[], level: [] as number[], started: [] as string[], advanced: [] as (string | null)[] };
+  const p = {
+    user: [] as number[],
+    spec: [] as string[],
+    level: [] as number[],
+    xp: [] as number[],
+    sessions: [] as number[],
+    created: [] as string[],
+  };
+  const l = {
+    user: [] as number[],
+    spec: [] as string[],
+    level: [] as number[],
+    started: [] as string[],
+    advanced: [] as (string | null)[],
+  };
   const now = Date.now();
   const day = 86_400_000;
 
@@ -112,19 +171,31 @@ export async function seedDemoData(client: Queryable, opts: SeedOptions): Promis
         const created = new Date(started.getTime() - rand() * 20 * day);
         const advanced = level > 1 ? new Date(started.getTime() + rand() * (now - started.getTime())) : null;
 
-        p.user.push(id); p.spec.push(spec); p.level.push(level); p.xp.push(xp); p.sessions.push(sessions); p.created.push(created.toISOString());
-        l.user.push(id); l.spec.push(spec); l.level.push(level); l.started.push(started.toISOString()); l.advanced.push(advanced?.toISOString() ?? null);
+        p.user.push(id);
+        p.spec.push(spec);
+        p.level.push(level);
+        p.xp.push(xp);
+        p.sessions.push(sessions);
+        p.created.push(created.toISOString());
+        l.user.push(id);
+        l.spec.push(spec);
+        l.level.push(level);
+        l.started.push(started.toISOString());
+        l.advanced.push(advanced?.toISOString() ?? null);
       }
     }
 
     await client.query(
-      `INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions, created_at, updated_at)
-       SELECT u, s, lv, xp, se, c, c FROM unnest($1::int[], $2::text[], $3::int[], $4::int[], $5::int[], $6::timestamptz[]) AS t(u, s, lv, xp, se, c)`,
+      `INSERT INTO specialization_progress
+         (user_id, specialization_id, current_level, total_xp, completed_sessions, created_at, updated_at)
+       SELECT u, s, lv, xp, se, c, c
+       FROM unnest($1::int[], $2::text[], $3::int[], $4::int[], $5::int[], $6::timestamptz[]) AS t(u, s, lv, xp, se, c)`,
       [p.user, p.spec, p.level, p.xp, p.sessions, p.created],
     );
     await client.query(
       `INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at, last_advanced_at, created_at, updated_at)
-       SELECT u, s, lv, st, adv, st, coalesce(adv, st) FROM unnest($1::int[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[]) AS t(u, s, lv, st, adv)`,
+       SELECT u, s, lv, st, adv, st, coalesce(adv, st)
+       FROM unnest($1::int[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[]) AS t(u, s, lv, st, adv)`,
       [l.user, l.spec, l.level, l.started, l.advanced],
     );
     await client.query('COMMIT');
@@ -132,9 +203,9 @@ export async function seedDemoData(client: Queryable, opts: SeedOptions): Promis
     await client.query('ROLLBACK');
     throw err;
   }
-  await seedHistory(client, rand);
+  await seedHistory(db, client, rand);
   const desyncs = await breakPairs(client, rand, rate);
-  await runHealthCheck({ source: 'APP' });
+  await runHealthCheck(db, { source: 'APP' });
   return { seeded: true, learners: opts.learners, pairs: p.user.length, desyncs };
 }
 
@@ -170,10 +241,15 @@ export async function breakPairs(client: Queryable, rand: () => number, rate: nu
     arrays(picks.MISSING_LICENSE),
   );
   await client.query(
-    `DELETE FROM specialization_progress p USING unnest($1::int[], $2::text[]) AS t(u, s) WHERE p.user_id = t.u AND p.specialization_id = t.s`,
+    `DELETE FROM specialization_progress p USING unnest($1::int[], $2::text[]) AS t(u, s)
+     WHERE p.user_id = t.u AND p.specialization_id = t.s`,
     arrays(picks.MISSING_PROGRESS),
   );
-  return { LEVEL_MISMATCH: picks.LEVEL_MISMATCH.length, MISSING_LICENSE: picks.MISSING_LICENSE.length, MISSING_PROGRESS: picks.MISSING_PROGRESS.length };
+  return {
+    LEVEL_MISMATCH: picks.LEVEL_MISMATCH.length,
+    MISSING_LICENSE: picks.MISSING_LICENSE.length,
+    MISSING_PROGRESS: picks.MISSING_PROGRESS.length,
+  };
 }
 
 /**
@@ -181,7 +257,7 @@ export async function breakPairs(client: Queryable, rand: () => number, rate: nu
  * checks, repaired by scheduled sync jobs; then their timestamps moved back to when they would
  * have happened, so the trend chart and job history have something true to show.
  */
-async function seedHistory(client: Queryable, rand: () => number) {
+async function seedHistory(db: Db, client: Queryable, rand: () => number) {
   const scheduler = { label: 'scheduler', source: 'SYNC_JOB' as const };
   const hour = 3_600_000;
   const waves = [
@@ -193,8 +269,8 @@ async function seedHistory(client: Queryable, rand: () => number) {
   ];
   for (const wave of waves) {
     await breakPairs(client, rand, wave.rate);
-    const found = await runHealthCheck();
-    const job = await runSyncJob({ trigger: 'SCHEDULED', actor: scheduler });
+    const found = await runHealthCheck(db);
+    const job = await runSyncJob(db, { trigger: 'SCHEDULED', actor: scheduler });
     const at = (offsetHours: number) => new Date(Date.now() - (wave.hoursAgo - offsetHours) * hour);
     // The repair follows a few hours after the check, as the 6-hourly schedule would.
     const repairAfter = Math.min(6, wave.hoursAgo / 2);
@@ -203,15 +279,12 @@ async function seedHistory(client: Queryable, rand: () => number) {
     await client.query(`UPDATE health_checks SET checked_at = $2 WHERE id > $1`, [found.id, at(repairAfter + 0.1)]);
     const start = at(repairAfter);
     const end = new Date(start.getTime() + (job.durationMs ?? 0));
-    await client.query(
-      `UPDATE sync_jobs SET started_at = $2, finished_at = $3, heartbeat_at = $3 WHERE id = $1`,
-      [job.id, start, end],
-    );
+    await client.query(`UPDATE sync_jobs SET started_at = $2, finished_at = $3, heartbeat_at = $3 WHERE id = $1`, [job.id, start, end]);
     await client.query(`UPDATE sync_job_items SET created_at = $2 WHERE job_id = $1`, [job.id, end]);
     await client.query(`UPDATE audit_events SET at = $2 WHERE sync_job_id = $1`, [job.id, end]);
     // Hourly checks in between, all consistent after the repair.
     for (let h = 7; h < 24 && wave.hoursAgo - h > 1; h += 4) {
-      const check = await runHealthCheck();
+      const check = await runHealthCheck(db);
       await client.query(`UPDATE health_checks SET checked_at = $2 WHERE id = $1`, [check.id, at(h)]);
     }
   }

@@ -1,13 +1,11 @@
-import { getDb } from '../db/client';
-import type { DbTx } from '../db/prisma';
+import type { Db, DbTx } from '../db/prisma';
 import type { Prisma } from '../generated/prisma/client';
+import type { AuditAction } from '../vocabulary';
 import type { Actor, AuditSource } from './types';
-
-type Tx = DbTx;
 
 export interface AuditEventInput {
   actor: Actor;
-  action: string;
+  action: AuditAction;
   userId?: number | null;
   specializationId?: string | null;
   before?: unknown;
@@ -33,7 +31,7 @@ export interface AuditEventRow {
 
 const json = (v: unknown) => (v === undefined || v === null ? undefined : (JSON.parse(JSON.stringify(v)) as Prisma.InputJsonValue));
 
-export async function writeAuditEvent(e: AuditEventInput, tx: Tx = getDb()): Promise<void> {
+export async function writeAuditEvent(tx: DbTx, e: AuditEventInput): Promise<void> {
   await tx.auditEvent.create({
     data: {
       actor: e.actor.label.slice(0, 320),
@@ -50,8 +48,7 @@ export async function writeAuditEvent(e: AuditEventInput, tx: Tx = getDb()): Pro
   });
 }
 
-export async function listAuditEvents(opts: { actor?: string; action?: string; offset?: number; limit?: number } = {}) {
-  const db = getDb();
+export async function listAuditEvents(db: Db, opts: { actor?: string; action?: string; offset?: number; limit?: number } = {}) {
   const where = {
     ...(opts.actor ? { actor: opts.actor } : {}),
     ...(opts.action ? { action: opts.action } : {}),
@@ -63,9 +60,7 @@ export async function listAuditEvents(opts: { actor?: string; action?: string; o
     db.auditEvent.count({ where }),
   ]);
   const userIds = [...new Set(rows.map((r) => r.userId).filter((u): u is number => u !== null))];
-  const users = userIds.length
-    ? await db.user.findMany({ where: { id: { in: userIds } }, select: { id: true, email: true } })
-    : [];
+  const users = userIds.length ? await db.user.findMany({ where: { id: { in: userIds } }, select: { id: true, email: true } }) : [];
   const emails = new Map(users.map((u) => [u.id, u.email]));
   const items: AuditEventRow[] = rows.map((r) => ({
     id: r.id.toString(),
@@ -85,8 +80,7 @@ export async function listAuditEvents(opts: { actor?: string; action?: string; o
 }
 
 /** Distinct actors and actions, for the audit log's filters. */
-export async function listAuditFacets(): Promise<{ actors: string[]; actions: string[] }> {
-  const db = getDb();
+export async function listAuditFacets(db: Db): Promise<{ actors: string[]; actions: string[] }> {
   const [actors, actions] = await Promise.all([
     db.auditEvent.findMany({ distinct: ['actor'], select: { actor: true }, orderBy: { actor: 'asc' }, take: 200 }),
     db.auditEvent.findMany({ distinct: ['action'], select: { action: true }, orderBy: { action: 'asc' }, take: 200 }),

@@ -1,4 +1,4 @@
-import { getDb } from '../db/client';
+import type { Db } from '../db/prisma';
 import { pgError, TX_OPTIONS, withRetry } from './db-errors';
 import { SyncError } from './errors';
 import { requirementFor } from './level-rules';
@@ -25,9 +25,9 @@ function mapWriteError(err: unknown, userId: number, specializationId: string): 
   throw err;
 }
 
-export async function getPair(userId: number, specializationId: string): Promise<PairState> {
+export async function getPair(db: Db, userId: number, specializationId: string): Promise<PairState> {
   const input = parseInput(pairSchema, { userId, specializationId });
-  return readPair(getDb(), input.userId, input.specializationId, false);
+  return readPair(db, input.userId, input.specializationId, false);
 }
 
 interface RecordRow {
@@ -48,22 +48,31 @@ interface RecordRow {
  * `coupled_writes`), which implements the rule of level-rules.ts#levelEarned.
  */
 export async function recordProgress(
+  db: Db,
   userId: number,
   specializationId: string,
   input: { xpGained: number; sessionsCompleted: number; expectedVersion?: number },
   actor: Actor,
 ): Promise<PairState> {
   const v = parseInput(recordProgressSchema, { userId, specializationId, ...input });
-  const db = getDb();
-  const rows = await withRetry(() =>
-    db.$queryRaw<RecordRow[]>`SELECT * FROM sw_record_progress(${v.userId}::int, ${v.specializationId}::text, ${v.xpGained}::int, ${v.sessionsCompleted}::int, ${v.expectedVersion ?? null}::int, ${actor.label}::text, ${actor.userId ?? null}::int, ${actor.source}::"AuditSource")`,
+  const rows = await withRetry(
+    () =>
+      db.$queryRaw<RecordRow[]>`
+        SELECT * FROM sw_record_progress(${v.userId}::int, ${v.specializationId}::text, ${v.xpGained}::int,
+          ${v.sessionsCompleted}::int, ${v.expectedVersion ?? null}::int,
+          ${actor.label}::text, ${actor.userId ?? null}::int, ${actor.source}::"AuditSource")`,
   ).catch((err) => mapWriteError(err, v.userId, v.specializationId));
   const r = rows[0]!;
   return {
     userId: v.userId,
     specializationId: v.specializationId,
     progress: { level: r.progress_level, totalXp: r.total_xp, completedSessions: r.completed_sessions, version: r.progress_version },
-    license: { level: r.license_level, startedAt: r.license_started_at, lastAdvancedAt: r.license_last_advanced_at, version: r.license_version },
+    license: {
+      level: r.license_level,
+      startedAt: r.license_started_at,
+      lastAdvancedAt: r.license_last_advanced_at,
+      version: r.license_version,
+    },
   };
 }
 
@@ -73,6 +82,7 @@ export async function recordProgress(
  * `expectedVersion` (the license version the screen showed) gives CONFLICT.
  */
 export async function advanceLicense(
+  db: Db,
   userId: number,
   specializationId: string,
   targetLevel: number,
@@ -81,14 +91,13 @@ export async function advanceLicense(
   opts: { expectedVersion?: number } = {},
 ): Promise<PairState> {
   const v = parseInput(advanceLicenseSchema, { userId, specializationId, targetLevel, reason, ...opts });
-  const table = await getLevelTable(v.specializationId);
+  const table = await getLevelTable(db, v.specializationId);
   const req = requirementFor(table, v.targetLevel);
   if (!req) {
     throw new SyncError('VALIDATION', `Level ${v.targetLevel} does not exist for ${v.specializationId} (levels 1 to ${table.length}).`, {
       issues: [{ path: 'targetLevel', message: `must be between 1 and ${table.length}` }],
     });
   }
-  const db = getDb();
   return withRetry(() =>
     db.$transaction(async (tx) => {
       const before = await readPair(tx, v.userId, v.specializationId, true);
@@ -97,7 +106,8 @@ export async function advanceLicense(
       }
       if (before.progress) {
         await tx.$executeRaw`UPDATE specialization_progress
-          SET current_level = ${v.targetLevel}, total_xp = greatest(total_xp, ${req.xpRequired}), completed_sessions = greatest(completed_sessions, ${req.sessionsRequired})
+          SET current_level = ${v.targetLevel}, total_xp = greatest(total_xp, ${req.xpRequired}),
+              completed_sessions = greatest(completed_sessions, ${req.sessionsRequired})
           WHERE user_id = ${v.userId} AND specialization_id = ${v.specializationId}`;
       } else {
         await tx.$executeRaw`INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions)
@@ -112,10 +122,15 @@ export async function advanceLicense(
           VALUES (${v.userId}, ${v.specializationId}, ${v.targetLevel}, now())`;
       }
       const after = await readPair(tx, v.userId, v.specializationId, false);
-      await writeAuditEvent(
-        { actor, action: 'ADVANCE_LICENSE', userId: v.userId, specializationId: v.specializationId, before: snapshot(before), after: snapshot(after), reason: v.reason },
-        tx,
-      );
+      await writeAuditEvent(tx, {
+        actor,
+        action: 'ADVANCE_LICENSE',
+        userId: v.userId,
+        specializationId: v.specializationId,
+        before: snapshot(before),
+        after: snapshot(after),
+        reason: v.reason,
+      });
       return after;
     }, TX_OPTIONS),
   ).catch((err) => {

@@ -60,3 +60,16 @@ export async function withRetry<T>(fn: () => Promise<T>, attempts = 8): Promise<
     }
   }
 }
+
+/** The connection under a statement was lost (terminated, reset, closed). */
+export function isConnectionLoss(err: unknown): boolean {
+  const { code, message } = pgError(err);
+  return (
+    code === '57P01' ||
+    code === '57P02' ||
+    code === '57P03' ||
+    code === '08006' ||
+    code === '08003' ||
+    /terminat|connection closed|closed the connection|ECONNRESET|ECONNREFUSED|Connection terminated/i.test(message ?? '')
+  );
+}

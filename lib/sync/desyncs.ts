@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { getDb } from '../db/client';
+import type { Db } from '../db/prisma';
 import { Prisma } from '../generated/prisma/client';
 import { SyncError } from './errors';
 import type { DesyncKind, DesyncRow } from './types';
@@ -30,7 +30,15 @@ function encodeCursor(r: DesyncRow): string {
 function decodeCursor(cursor: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(c) && c.length === 4 && typeof c[0] === 'string' && Number.isInteger(c[1]) && typeof c[2] === 'string' && typeof c[3] === 'string' && !Number.isNaN(Date.parse(c[0]))) {
+    if (
+      Array.isArray(c) &&
+      c.length === 4 &&
+      typeof c[0] === 'string' &&
+      Number.isInteger(c[1]) &&
+      typeof c[2] === 'string' &&
+      typeof c[3] === 'string' &&
+      !Number.isNaN(Date.parse(c[0]))
+    ) {
       return c as Cursor;
     }
   } catch {
@@ -53,7 +61,7 @@ function whereClause(f: DesyncFilters) {
   if (f.kind) parts.push(Prisma.sql`d.kind = ${f.kind}::"DesyncKind"`);
   if (f.specialization) parts.push(Prisma.sql`d.specialization_id = ${f.specialization}`);
   // NUL bytes cannot occur in stored text; a search containing one matches nothing.
-  const search = f.search?.replace(/\u0000/g, '').trim().slice(0, MAX_SEARCH_LENGTH);
+  const search = f.search?.replaceAll('\u0000', '').trim().slice(0, MAX_SEARCH_LENGTH);
   if (search) {
     const p = likePattern(search);
     parts.push(Prisma.sql`(u.email ILIKE ${p} OR u.name ILIKE ${p})`);
@@ -61,19 +69,32 @@ function whereClause(f: DesyncFilters) {
   return parts;
 }
 
-export async function listDesyncs(opts: DesyncFilters & { cursor?: string | null; offset?: number; limit?: number } = {}) {
+export async function listDesyncs(db: Db, opts: DesyncFilters & { cursor?: string | null; offset?: number; limit?: number } = {}) {
   const v = parseInput(listSchema, opts);
   const limit = v.limit ?? 50;
   const filters = whereClause(v);
   const page = [...filters];
   if (v.cursor) {
     const [since, userId, spec, kind] = decodeCursor(v.cursor);
-    page.push(Prisma.sql`(d.since, d.user_id, d.specialization_id, d.kind::text) > (${new Date(since)}::timestamptz, ${userId}::int, ${spec}::text, ${kind}::text)`);
+    page.push(
+      Prisma.sql`(d.since, d.user_id, d.specialization_id, d.kind::text)
+                 > (${new Date(since)}::timestamptz, ${userId}::int, ${spec}::text, ${kind}::text)`,
+    );
   }
   const where = (parts: Prisma.Sql[]) => (parts.length ? Prisma.sql`WHERE ${Prisma.join(parts, ' AND ')}` : Prisma.empty);
-  const db = getDb();
   const [rows, count] = await Promise.all([
-    db.$queryRaw<{ user_id: number; email: string | null; name: string | null; specialization_id: string; kind: DesyncKind; progress_level: number | null; license_level: number | null; since: Date }[]>`
+    db.$queryRaw<
+      {
+        user_id: number;
+        email: string | null;
+        name: string | null;
+        specialization_id: string;
+        kind: DesyncKind;
+        progress_level: number | null;
+        license_level: number | null;
+        since: Date;
+      }[]
+    >`
       SELECT d.user_id, u.email, u.name, d.specialization_id, d.kind::text AS kind, d.progress_level, d.license_level, d.since
       FROM current_desyncs d LEFT JOIN users u ON u.id = d.user_id
       ${where(page)}

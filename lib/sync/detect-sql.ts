@@ -1,5 +1,6 @@
 import type { DbTx } from '../db/prisma';
 import type { DesyncKind } from './types';
+import { classifyPair } from './classify';
 
 /**
  * The one definition of a desync, shared by the health check, the sync job's planning and the
@@ -123,13 +124,6 @@ function parseListed(line: string): Listed {
   };
 }
 
-function kindOf(p: Listed, orphan: boolean): DesyncKind | null {
-  if (orphan) return p.progressLevel !== null ? 'ORPHAN_PROGRESS' : 'ORPHAN_LICENSE';
-  if (p.licenseLevel === null) return 'MISSING_LICENSE';
-  if (p.progressLevel === null) return 'MISSING_PROGRESS';
-  return p.progressLevel === p.licenseLevel ? null : 'LEVEL_MISMATCH';
-}
-
 /**
  * Classifies every pair. Runs inside the caller's transaction (it sets jit for it). Reads only,
  * so the caller may run it before writing anything.
@@ -160,7 +154,8 @@ export async function detectDesyncs(tx: DbTx): Promise<Detection> {
       WHERE p.specialization_id <> ALL (${specs}::text[])`;
     const seen = new Set(listed.map((x) => `${x.userId},${x.spec}`));
     for (const r of rows) {
-      if (!seen.has(`${r.user_id},${r.spec}`)) listed.push({ spec: r.spec, userId: r.user_id, progressLevel: r.pl, licenseLevel: r.ll, unknownUser: false });
+      if (!seen.has(`${r.user_id},${r.spec}`))
+        listed.push({ spec: r.spec, userId: r.user_id, progressLevel: r.pl, licenseLevel: r.ll, unknownUser: false });
     }
   }
 
@@ -179,8 +174,9 @@ export async function detectDesyncs(tx: DbTx): Promise<Detection> {
     // Pairs without progress, and every pair of an unknown specialization, are not in the counts yet.
     if (x.progressLevel === null || !specKnown) pairsBySpecialization.set(x.spec, (pairsBySpecialization.get(x.spec) ?? 0) + 1);
     const orphan = !specKnown || (x.unknownUser && !existing.has(x.userId));
-    const kind = kindOf(x, orphan);
-    if (kind) desyncs.push({ userId: x.userId, specializationId: x.spec, kind, progressLevel: x.progressLevel, licenseLevel: x.licenseLevel });
+    const kind = classifyPair({ progressLevel: x.progressLevel, licenseLevel: x.licenseLevel, orphan });
+    if (kind)
+      desyncs.push({ userId: x.userId, specializationId: x.spec, kind, progressLevel: x.progressLevel, licenseLevel: x.licenseLevel });
   }
   return { pairsBySpecialization, desyncs };
 }

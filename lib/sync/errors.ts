@@ -29,3 +29,12 @@ export const validationError = (message: string, issues?: { path: string; messag
 export function isSyncError(err: unknown, code?: SyncErrorCode): err is SyncError {
   return err instanceof SyncError && (code === undefined || err.code === code);
 }
+
+/**
+ * The one sentence for "a sync job holds the single running slot", shown by the dashboard, the
+ * CLI and the scheduler's skipped runs. `startedAt` is formatted by the caller's surface.
+ */
+export function alreadyRunningMessage(running: { jobId: number; actor: string } | undefined, startedAt?: string): string {
+  if (!running) return 'A sync job is already running (it has just finished; try again).';
+  return `A sync job is already running: job #${running.jobId}, started by ${running.actor}${startedAt ? ` at ${startedAt}` : ''}.`;
+}

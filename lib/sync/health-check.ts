@@ -1,8 +1,8 @@
-import { getDb } from '../db/client';
-import type { DbTx } from '../db/prisma';
+import type { Db, DbTx } from '../db/prisma';
 import type { HealthCheck } from '../generated/prisma/client';
 import { detectDesyncs, type DetectedDesync, type Detection } from './detect-sql';
-import { DESYNC_KINDS, type AuditSource, type DesyncKind, type HealthSnapshot } from './types';
+import { emptyByKind } from './classify';
+import type { AuditSource, DesyncKind, HealthSnapshot } from './types';
 
 /** Serializes health checks across instances: two at once would fight over current_desyncs. */
 const HEALTH_CHECK_LOCK = 0x5e41c4; // arbitrary, constant
@@ -12,9 +12,9 @@ type SpecFigures = { pairs: number } & Record<DesyncKind, number>;
 function figuresOf(d: Detection) {
   const bySpecialization: Record<string, SpecFigures> = {};
   for (const [spec, pairs] of [...d.pairsBySpecialization].sort(([a], [b]) => a.localeCompare(b))) {
-    bySpecialization[spec] = { pairs, ...(Object.fromEntries(DESYNC_KINDS.map((k) => [k, 0])) as Record<DesyncKind, number>) };
+    bySpecialization[spec] = { pairs, ...emptyByKind() };
   }
-  const byKind = Object.fromEntries(DESYNC_KINDS.map((k) => [k, 0])) as Record<DesyncKind, number>;
+  const byKind = emptyByKind();
   for (const x of d.desyncs) {
     byKind[x.kind]++;
     bySpecialization[x.specializationId]![x.kind]++;
@@ -37,7 +37,8 @@ async function writeCurrentDesyncs(tx: DbTx, checkId: number, desyncs: DetectedD
     `WITH found AS MATERIALIZED (
        SELECT split_part(r, ',', 1)::int AS user_id, split_part(r, ',', 2)::"DesyncKind" AS kind,
               nullif(split_part(r, ',', 3), '')::int AS pl, nullif(split_part(r, ',', 4), '')::int AS ll,
-              substr(r, length(split_part(r, ',', 1)) + length(split_part(r, ',', 2)) + length(split_part(r, ',', 3)) + length(split_part(r, ',', 4)) + 5) AS spec
+              substr(r, length(split_part(r, ',', 1)) + length(split_part(r, ',', 2))
+                        + length(split_part(r, ',', 3)) + length(split_part(r, ',', 4)) + 5) AS spec
        FROM unnest($1::text[]) AS r),
      changed AS (
        SELECT f.* FROM found f
@@ -81,8 +82,7 @@ async function writeCurrentDesyncs(tx: DbTx, checkId: number, desyncs: DetectedD
  * HealthCheck snapshot of the figures for trends and the current-desync list rewritten (pairs
  * still out of sync keep their "since"; repaired ones leave).
  */
-export async function runHealthCheck(opts: { source?: AuditSource } = {}): Promise<HealthSnapshot> {
-  const db = getDb();
+export async function runHealthCheck(db: Db, opts: { source?: AuditSource } = {}): Promise<HealthSnapshot> {
   const started = performance.now();
   const row = await db.$transaction(
     async (tx) => {
@@ -134,16 +134,14 @@ export function toSnapshot(row: HealthCheck): HealthSnapshot {
   };
 }
 
-export async function getLatestHealthCheck(): Promise<HealthSnapshot | null> {
-  const row = await getDb().healthCheck.findFirst({ orderBy: [{ checkedAt: 'desc' }, { id: 'desc' }] });
+export async function getLatestHealthCheck(db: Db): Promise<HealthSnapshot | null> {
+  const row = await db.healthCheck.findFirst({ orderBy: [{ checkedAt: 'desc' }, { id: 'desc' }] });
   return row ? toSnapshot(row) : null;
 }
 
 /** The latest `limit` checks, oldest first (for the trend chart). */
-export async function listHealthChecks(opts: { limit?: number } = {}): Promise<HealthSnapshot[]> {
+export async function listHealthChecks(db: Db, opts: { limit?: number } = {}): Promise<HealthSnapshot[]> {
   const take = Math.min(Math.max(opts.limit ?? 200, 1), 5000);
-  const rows = await getDb().healthCheck.findMany({ orderBy: [{ checkedAt: 'desc' }, { id: 'desc' }], take });
+  const rows = await db.healthCheck.findMany({ orderBy: [{ checkedAt: 'desc' }, { id: 'desc' }], take });
   return rows.reverse().map(toSnapshot);
 }
-
-export { DESYNC_KINDS };

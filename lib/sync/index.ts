@@ -1,14 +1,17 @@
-/** The sync engine: plain TypeScript over PostgreSQL, shared by the UI, scheduler, CLI and tests. */
+/**
+ * The sync engine: plain TypeScript over PostgreSQL, shared by the UI, scheduler, CLI and tests.
+ * Every function that touches the database takes the client as its first argument.
+ */
 export { recordProgress, advanceLicense, getPair } from './coupled-writes';
 export { runHealthCheck, getLatestHealthCheck, listHealthChecks } from './health-check';
 export { listDesyncs } from './desyncs';
 export { syncPair, type SyncPairResult } from './sync-pair';
-export {
-  previewSync, runSyncJob, startSyncJob, getRunningJob, getSyncJob, listSyncJobs, listSyncJobItems,
-  abandonStaleJobs, pruneHistory, toSummary, type SyncJobItemRow, type SyncJobOptions,
-} from './jobs';
+export { previewSync } from './plan';
+export { runSyncJob, startSyncJob, abandonStaleJobs, type SyncJobOptions } from './jobs';
+export { getRunningJob, getSyncJob, listSyncJobs, listSyncJobItems, toSummary, type SyncJobItemRow } from './job-reads';
+export { pruneHistory } from './retention';
 export { writeAuditEvent, listAuditEvents, listAuditFacets, type AuditEventRow, type AuditEventInput } from './audit';
-export { SyncError, isSyncError, type SyncErrorCode } from './errors';
+export { SyncError, isSyncError, alreadyRunningMessage, type SyncErrorCode } from './errors';
 export * from './types';
 export { SPECIALIZATIONS } from './level-rules';
 export { findOrphans, deleteOrphans, restoreOrphans, readBackup, type OrphanBackup } from './orphans';

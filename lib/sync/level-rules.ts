@@ -15,10 +15,6 @@ export interface LevelRequirement {
 /** Requirements of one specialization, sorted by level, starting at level 1. */
 export type LevelTable = readonly LevelRequirement[];
 
-export function maxLevel(table: LevelTable): number {
-  return table.at(-1)?.level ?? 1;
-}
-
 export function requirementFor(table: LevelTable, level: number): LevelRequirement | undefined {
   return table.find((r) => r.level === level);
 }
@@ -34,10 +30,7 @@ export function levelEarned(table: LevelTable, totalXp: number, completedSession
 }
 
 /** Whether a progress row's XP and sessions reach the minimum of the level it claims. */
-export function satisfiesLevel(
-  table: LevelTable,
-  progress: { currentLevel: number; totalXp: number; completedSessions: number },
-): boolean {
+export function satisfiesLevel(table: LevelTable, progress: { currentLevel: number; totalXp: number; completedSessions: number }): boolean {
   const r = requirementFor(table, progress.currentLevel);
   return !!r && progress.totalXp >= r.xpRequired && progress.completedSessions >= r.sessionsRequired;
 }

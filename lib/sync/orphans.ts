@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { z } from 'zod';
-import { getDb } from '../db/client';
+import type { Db, DbTx } from '../db/prisma';
 import { writeAuditEvent } from './audit';
 import { SyncError } from './errors';
 import type { Actor } from './types';
@@ -14,12 +14,24 @@ import type { Actor } from './types';
 
 const iso = z.iso.datetime({ offset: true });
 const progressRow = z.strictObject({
-  user_id: z.number().int(), specialization_id: z.string(), current_level: z.number().int(), total_xp: z.number().int(),
-  completed_sessions: z.number().int(), version: z.number().int(), created_at: iso, updated_at: iso,
+  user_id: z.number().int(),
+  specialization_id: z.string(),
+  current_level: z.number().int(),
+  total_xp: z.number().int(),
+  completed_sessions: z.number().int(),
+  version: z.number().int(),
+  created_at: iso,
+  updated_at: iso,
 });
 const licenseRow = z.strictObject({
-  user_id: z.number().int(), specialization_id: z.string(), current_level: z.number().int(), started_at: iso,
-  last_advanced_at: iso.nullable(), version: z.number().int(), created_at: iso, updated_at: iso,
+  user_id: z.number().int(),
+  specialization_id: z.string(),
+  current_level: z.number().int(),
+  started_at: iso,
+  last_advanced_at: iso.nullable(),
+  version: z.number().int(),
+  created_at: iso,
+  updated_at: iso,
 });
 const backupSchema = z.strictObject({
   kind: z.literal('syncwatch-orphans-backup'),
@@ -41,9 +53,7 @@ const REASON = (t: string) => `CASE WHEN NOT EXISTS (SELECT 1 FROM users u WHERE
 // Timestamps as ISO strings with their full stored precision, so a restore is identical.
 const TS = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-type Queryable = Pick<ReturnType<typeof getDb>, '$queryRawUnsafe'>;
-
-async function selectOrphans(db: Queryable, lock: boolean) {
+async function selectOrphans(db: DbTx, lock: boolean) {
   const forUpdate = lock ? 'FOR UPDATE' : '';
   const progress = await db.$queryRawUnsafe<OrphanProgressRow[]>(
     `SELECT p.user_id, p.specialization_id, p.current_level, p.total_xp, p.completed_sessions, p.version,
@@ -60,8 +70,8 @@ async function selectOrphans(db: Queryable, lock: boolean) {
 }
 
 /** The dry run: every orphan row and why it is one. Writes nothing. */
-export async function findOrphans() {
-  return selectOrphans(getDb(), false);
+export async function findOrphans(db: Db) {
+  return selectOrphans(db, false);
 }
 
 const strip = <T extends { reason: string }>(rows: T[]) => rows.map(({ reason: _r, ...row }) => row);
@@ -81,25 +91,38 @@ function writeBackupFile(path: string, backup: OrphanBackup) {
  * Backs up, then deletes every orphan row, in one transaction: if the backup cannot be written,
  * nothing is deleted; if the delete fails, the backup file stays and nothing changed.
  */
-export async function deleteOrphans(opts: { backupPath: string; actor: Actor; reason?: string | null }) {
-  return getDb().$transaction(
+export async function deleteOrphans(db: Db, opts: { backupPath: string; actor: Actor; reason?: string | null }) {
+  return db.$transaction(
     async (tx) => {
       const found = await selectOrphans(tx, true);
       const backup: OrphanBackup = {
-        kind: 'syncwatch-orphans-backup', version: 1, createdAt: new Date().toISOString(),
-        progress: strip(found.progress), licenses: strip(found.licenses),
+        kind: 'syncwatch-orphans-backup',
+        version: 1,
+        createdAt: new Date().toISOString(),
+        progress: strip(found.progress),
+        licenses: strip(found.licenses),
       };
       if (backup.progress.length + backup.licenses.length === 0) return { deleted: { progress: 0, licenses: 0 }, backupPath: null };
       writeBackupFile(opts.backupPath, backup);
-      const keys = (rows: { user_id: number; specialization_id: string }[]) => [rows.map((r) => r.user_id), rows.map((r) => r.specialization_id)];
+      const keys = (rows: { user_id: number; specialization_id: string }[]) => [
+        rows.map((r) => r.user_id),
+        rows.map((r) => r.specialization_id),
+      ];
       const [pu, ps] = keys(backup.progress);
       const [lu, ls] = keys(backup.licenses);
-      const progress = await tx.$executeRaw`DELETE FROM specialization_progress p USING unnest(${pu}::int[], ${ps}::text[]) AS t(u, s) WHERE p.user_id = t.u AND p.specialization_id = t.s`;
-      const licenses = await tx.$executeRaw`DELETE FROM user_licenses l USING unnest(${lu}::int[], ${ls}::text[]) AS t(u, s) WHERE l.user_id = t.u AND l.specialization_id = t.s`;
-      await writeAuditEvent(
-        { actor: opts.actor, action: 'ORPHANS_DELETED', before: { progress: backup.progress.length, licenses: backup.licenses.length }, after: { backupPath: opts.backupPath }, reason: opts.reason },
-        tx,
-      );
+      const progress = await tx.$executeRaw`
+        DELETE FROM specialization_progress p USING unnest(${pu}::int[], ${ps}::text[]) AS t(u, s)
+        WHERE p.user_id = t.u AND p.specialization_id = t.s`;
+      const licenses = await tx.$executeRaw`
+        DELETE FROM user_licenses l USING unnest(${lu}::int[], ${ls}::text[]) AS t(u, s)
+        WHERE l.user_id = t.u AND l.specialization_id = t.s`;
+      await writeAuditEvent(tx, {
+        actor: opts.actor,
+        action: 'ORPHANS_DELETED',
+        before: { progress: backup.progress.length, licenses: backup.licenses.length },
+        after: { backupPath: opts.backupPath },
+        reason: opts.reason,
+      });
       return { deleted: { progress, licenses }, backupPath: opts.backupPath };
     },
     { timeout: 300_000 },
@@ -123,9 +146,9 @@ export function readBackup(path: string): OrphanBackup {
  * so this needs a role allowed to set session_replication_role (a superuser): the same bypass
  * that produced them.
  */
-export async function restoreOrphans(opts: { backupPath: string; actor: Actor }) {
+export async function restoreOrphans(db: Db, opts: { backupPath: string; actor: Actor }) {
   const backup = readBackup(opts.backupPath);
-  return getDb().$transaction(async (tx) => {
+  return db.$transaction(async (tx) => {
     try {
       await tx.$executeRawUnsafe(`SET LOCAL session_replication_role = replica`);
     } catch {
@@ -134,16 +157,26 @@ export async function restoreOrphans(opts: { backupPath: string; actor: Actor })
     const p = JSON.stringify(backup.progress);
     const l = JSON.stringify(backup.licenses);
     const progress = await tx.$executeRaw`
-      INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions, version, created_at, updated_at)
+      INSERT INTO specialization_progress
+        (user_id, specialization_id, current_level, total_xp, completed_sessions, version, created_at, updated_at)
       SELECT user_id, specialization_id, current_level, total_xp, completed_sessions, version, created_at, updated_at
-      FROM jsonb_to_recordset(${p}::jsonb) AS t(user_id int, specialization_id text, current_level int, total_xp int, completed_sessions int, version int, created_at timestamptz, updated_at timestamptz)
+      FROM jsonb_to_recordset(${p}::jsonb) AS t(user_id int, specialization_id text, current_level int, total_xp int,
+                                                  completed_sessions int, version int, created_at timestamptz, updated_at timestamptz)
       ON CONFLICT DO NOTHING`;
     const licenses = await tx.$executeRaw`
       INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at, last_advanced_at, version, created_at, updated_at)
       SELECT user_id, specialization_id, current_level, started_at, last_advanced_at, version, created_at, updated_at
-      FROM jsonb_to_recordset(${l}::jsonb) AS t(user_id int, specialization_id text, current_level int, started_at timestamptz, last_advanced_at timestamptz, version int, created_at timestamptz, updated_at timestamptz)
+      FROM jsonb_to_recordset(${l}::jsonb) AS t(user_id int, specialization_id text, current_level int, started_at timestamptz,
+                                                  last_advanced_at timestamptz, version int, created_at timestamptz, updated_at timestamptz)
       ON CONFLICT DO NOTHING`;
-    await writeAuditEvent({ actor: opts.actor, action: 'ORPHANS_RESTORED', after: { progress, licenses, backupPath: opts.backupPath } }, tx);
-    return { restored: { progress, licenses }, skipped: { progress: backup.progress.length - progress, licenses: backup.licenses.length - licenses } };
+    await writeAuditEvent(tx, {
+      actor: opts.actor,
+      action: 'ORPHANS_RESTORED',
+      after: { progress, licenses, backupPath: opts.backupPath },
+    });
+    return {
+      restored: { progress, licenses },
+      skipped: { progress: backup.progress.length - progress, licenses: backup.licenses.length - licenses },
+    };
   });
 }

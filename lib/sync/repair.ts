@@ -1,4 +1,6 @@
 import type { DbTx } from '../db/prisma';
+import type { AuditAction } from '../vocabulary';
+import { classifyPair } from './classify';
 import { requirementFor, type LevelTable } from './level-rules';
 import type { DesyncKind, PairSnapshot, PlannedRepair, SyncItemOutcome } from './types';
 
@@ -35,12 +37,8 @@ export interface Decision extends PlannedRepair {
   targetLevel: number | null;
 }
 
-export function classify(p: LoadedPair): DesyncKind | null {
-  if (p.progressLevel === null && p.licenseLevel === null) return null; // no pair at all
-  if (!p.userExists || !p.specializationExists) return p.progressLevel !== null ? 'ORPHAN_PROGRESS' : 'ORPHAN_LICENSE';
-  if (p.licenseLevel === null) return 'MISSING_LICENSE';
-  if (p.progressLevel === null) return 'MISSING_PROGRESS';
-  return p.progressLevel === p.licenseLevel ? null : 'LEVEL_MISMATCH';
+function classify(p: LoadedPair): DesyncKind | null {
+  return classifyPair({ progressLevel: p.progressLevel, licenseLevel: p.licenseLevel, orphan: !p.userExists || !p.specializationExists });
 }
 
 export function beforeOf(p: LoadedPair): PairSnapshot {
@@ -70,7 +68,12 @@ export function decide(p: LoadedPair, tables: Map<string, LevelTable>): Decision
         kind,
         action: 'CREATE_PROGRESS',
         targetLevel: p.licenseLevel,
-        after: { progressLevel: p.licenseLevel, licenseLevel: p.licenseLevel, totalXp: req?.xpRequired ?? 0, completedSessions: req?.sessionsRequired ?? 0 },
+        after: {
+          progressLevel: p.licenseLevel,
+          licenseLevel: p.licenseLevel,
+          totalXp: req?.xpRequired ?? 0,
+          completedSessions: req?.sessionsRequired ?? 0,
+        },
       };
     }
     default:
@@ -92,9 +95,19 @@ export async function lockAndLoad(tx: Tx, pairs: { userId: number; specializatio
 }
 
 export async function loadPairs(tx: Tx, users: number[], specs: string[]): Promise<LoadedPair[]> {
-  const rows = await tx.$queryRaw<{
-    user_id: number; spec: string; email: string | null; pl: number | null; xp: number | null; se: number | null; ll: number | null; user_exists: boolean; spec_exists: boolean;
-  }[]>`
+  const rows = await tx.$queryRaw<
+    {
+      user_id: number;
+      spec: string;
+      email: string | null;
+      pl: number | null;
+      xp: number | null;
+      se: number | null;
+      ll: number | null;
+      user_exists: boolean;
+      spec_exists: boolean;
+    }[]
+  >`
     SELECT t.user_id, t.spec, u.email, p.current_level AS pl, p.total_xp AS xp, p.completed_sessions AS se, l.current_level AS ll,
            u.id IS NOT NULL AS user_exists, EXISTS (SELECT 1 FROM specializations s WHERE s.id = t.spec) AS spec_exists
     FROM unnest(${users}::int[], ${specs}::text[]) WITH ORDINALITY AS t(user_id, spec, ord)
@@ -120,7 +133,7 @@ export interface ApplyContext {
   jobId: number | null;
   actor: { label: string; userId?: number | null; source: string };
   /** Audit action for each repaired pair. */
-  auditAction: 'SYNC_JOB_REPAIR' | 'SYNC_PAIR';
+  auditAction: Extract<AuditAction, 'SYNC_JOB_REPAIR' | 'SYNC_PAIR'>;
   /** Overrides the outcome of every decision (used to record failures). */
   outcome?: SyncItemOutcome;
   error?: string;

@@ -1,13 +1,14 @@
-import { getDb } from '../db/client';
+import type { Db } from '../db/prisma';
 import { TX_OPTIONS, withRetry } from './db-errors';
 import { getLevelTables } from './levels';
 import { applyDecisions, decide, lockAndLoad } from './repair';
-import type { Actor, DesyncKind, PairSnapshot } from './types';
+import type { Actor, DesyncKind, PairSnapshot, SyncItemOutcome } from './types';
 import { pairSchema, parseInput } from './validation';
 import { SyncError } from './errors';
 
 export interface SyncPairResult {
-  outcome: 'SYNCED' | 'NOOP' | 'REPORTED';
+  /** NOOP: the pair was already consistent; nothing was written. */
+  outcome: Extract<SyncItemOutcome, 'SYNCED' | 'REPORTED'> | 'NOOP';
   kind: DesyncKind | null;
   before: PairSnapshot;
   after: PairSnapshot;
@@ -17,11 +18,11 @@ export interface SyncPairResult {
  * Repairs one pair by the sync policy and records it (an audit event). Idempotent: a pair
  * already in agreement is a NOOP and writes nothing.
  */
-export async function syncPair(userId: number, specializationId: string, actor: Actor): Promise<SyncPairResult> {
+export async function syncPair(db: Db, userId: number, specializationId: string, actor: Actor): Promise<SyncPairResult> {
   const v = parseInput(pairSchema, { userId, specializationId });
-  const tables = await getLevelTables();
+  const tables = await getLevelTables(db);
   return withRetry(() =>
-    getDb().$transaction(async (tx) => {
+    db.$transaction(async (tx) => {
       const [loaded] = await lockAndLoad(tx, [{ userId: v.userId, specializationId: v.specializationId }]);
       if (!loaded || (loaded.progressLevel === null && loaded.licenseLevel === null)) {
         throw new SyncError('NOT_FOUND', `Learner ${v.userId} has no ${v.specializationId} progress or license.`);

@@ -1,13 +1,9 @@
+import type { AuditSource, DesyncKind, SyncJobStatus, SyncTrigger } from '../vocabulary';
 import type { SpecializationId } from './level-rules';
 
 export type { SpecializationId } from './level-rules';
-
-export const DESYNC_KINDS = ['LEVEL_MISMATCH', 'MISSING_LICENSE', 'MISSING_PROGRESS', 'ORPHAN_PROGRESS', 'ORPHAN_LICENSE'] as const;
-export type DesyncKind = (typeof DESYNC_KINDS)[number];
-/** The kinds a sync job repairs; orphans are only reported. */
-export const REPAIRABLE_KINDS = ['LEVEL_MISMATCH', 'MISSING_LICENSE', 'MISSING_PROGRESS'] as const;
-
-export type AuditSource = 'APP' | 'SYNC_JOB' | 'ADMIN' | 'CLI';
+export type { AuditSource, DesyncKind, SyncItemOutcome, SyncJobStatus, SyncTrigger } from '../vocabulary';
+export { DESYNC_KINDS, REPAIRABLE_KINDS } from '../vocabulary';
 
 /** Who does something: a signed-in staff member, the CLI, the scheduler or the app itself. */
 export interface Actor {
@@ -71,10 +67,6 @@ export interface DesyncRow {
   licenseLevel: number | null;
   since: Date;
 }
-
-export type SyncJobStatus = 'RUNNING' | 'SUCCEEDED' | 'PARTIAL' | 'FAILED' | 'ABANDONED';
-export type SyncTrigger = 'SCHEDULED' | 'MANUAL';
-export type SyncItemOutcome = 'SYNCED' | 'FAILED' | 'REPORTED' | 'SKIPPED';
 
 export interface SyncJobSummary {
   id: number;

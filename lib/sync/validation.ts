@@ -12,7 +12,11 @@ export const MAX_XP_PER_UPDATE = 1_000_000;
 export const MAX_SESSIONS_PER_UPDATE = 10_000;
 export const MAX_REASON_LENGTH = 500;
 
-const id = z.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive').max(2_147_483_647, 'is too large');
+const id = z
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .positive('must be positive')
+  .max(2_147_483_647, 'is too large');
 
 export const specializationSchema = z.enum(SPECIALIZATIONS, { error: `must be one of ${SPECIALIZATIONS.join(', ')}` });
 export const desyncKindSchema = z.enum(DESYNC_KINDS, { error: `must be one of ${DESYNC_KINDS.join(', ')}` });
@@ -37,13 +41,29 @@ const NOT_PLAIN = Symbol('not a plain object');
 
 export const pairSchema = plainObject(z.strictObject({ userId: id, specializationId: specializationSchema }));
 
-export const recordProgressSchema = z.strictObject({
-  userId: id,
-  specializationId: specializationSchema,
-  xpGained: z.number().int('must be a whole number').min(0, 'must not be negative').max(MAX_XP_PER_UPDATE, `must be at most ${MAX_XP_PER_UPDATE}`),
-  sessionsCompleted: z.number().int('must be a whole number').min(0, 'must not be negative').max(MAX_SESSIONS_PER_UPDATE, `must be at most ${MAX_SESSIONS_PER_UPDATE}`),
-  expectedVersion: id.optional(),
-}).refine((v) => v.xpGained > 0 || v.sessionsCompleted > 0, { message: 'must record some XP or sessions', path: ['xpGained'] });
+/** For calls that take no input: nothing, or an empty object; anything else is refused. */
+export const noInputSchema = z.union([z.undefined(), z.null(), plainObject(z.strictObject({}))], { error: 'This action takes no input.' });
+
+/** What starting a sync job takes from a person: an optional reason. */
+export const startSyncJobSchema = plainObject(z.strictObject({ reason: reasonSchema }));
+
+export const recordProgressSchema = z
+  .strictObject({
+    userId: id,
+    specializationId: specializationSchema,
+    xpGained: z
+      .number()
+      .int('must be a whole number')
+      .min(0, 'must not be negative')
+      .max(MAX_XP_PER_UPDATE, `must be at most ${MAX_XP_PER_UPDATE}`),
+    sessionsCompleted: z
+      .number()
+      .int('must be a whole number')
+      .min(0, 'must not be negative')
+      .max(MAX_SESSIONS_PER_UPDATE, `must be at most ${MAX_SESSIONS_PER_UPDATE}`),
+    expectedVersion: id.optional(),
+  })
+  .refine((v) => v.xpGained > 0 || v.sessionsCompleted > 0, { message: 'must record some XP or sessions', path: ['xpGained'] });
 
 export const advanceLicenseSchema = z.strictObject({
   userId: id,

@@ -1,5 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { z } from 'zod';
+import type { Db } from '../../lib/db/prisma';
 
 /**
  * One CLI command. Adding a command is one file under scripts/cli/commands/ plus one line in
@@ -17,8 +18,8 @@ export interface CliCommand<A = unknown> {
   options: NonNullable<ParseArgsConfig['options']>;
   /** Validates parseArgs' values (and positionals as `_`); its messages reach the user. */
   schema: z.ZodType<A>;
-  /** Returns the exit code. DATABASE_URL is set when it runs. */
-  run(args: A, io: CliIO): Promise<number>;
+  /** Returns the exit code; `db` is the resolved database's client. */
+  run(args: A, io: CliIO, db: Db): Promise<number>;
 }
 
 export interface CliIO {

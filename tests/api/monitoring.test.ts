@@ -1,8 +1,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createPrismaClient } from '../../lib/db/prisma';
-import { getDb } from '../../lib/db/client';
-import { rawClient } from '../support/db';
+import { createDb } from '../../lib/db/prisma';
+import { db, rawClient } from '../support/db';
 import { createPair } from '../support/factories';
 import { parsePrometheusText, sampleValue } from './prometheus';
 
@@ -28,7 +27,6 @@ let viewer: { id: number; email: string };
 let student: { id: number; email: string };
 
 beforeAll(async () => {
-  getDb(); // the server's client exists before a test swaps it out
   c = await rawClient();
   const staff = await c.query<{ id: number; email: string }>(
     `INSERT INTO users (email, name, role, password_hash) VALUES ('viewer@monitor.test', 'V', 'VIEWER', 'x') RETURNING id, email`,
@@ -44,7 +42,10 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   session.current = null;
-  await c.query(`TRUNCATE current_desyncs, health_checks, sync_job_items, sync_jobs, schedule_runs, scheduler_state, specialization_progress, user_licenses`);
+  await c.query(
+    `TRUNCATE current_desyncs, health_checks, sync_job_items, sync_jobs, schedule_runs, scheduler_state,
+       specialization_progress, user_licenses`,
+  );
 });
 
 const request = (path: string, headers: Record<string, string> = {}) => new Request(`http://localhost${path}`, { headers });
@@ -52,13 +53,14 @@ const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
 async function runCheck() {
   const { runHealthCheck } = await import('../../lib/sync');
-  return runHealthCheck();
+  return runHealthCheck(db);
 }
 
 async function succeededJob(finishedAgoMs: number, durationMs = 4200) {
   await c.query(
     `INSERT INTO sync_jobs (status, trigger, actor, started_at, finished_at, heartbeat_at, duration_ms, found, total, done, synced)
-     VALUES ('SUCCEEDED', 'SCHEDULED', 'scheduler', now() - make_interval(secs => $1::float8 / 1000) - make_interval(secs => $2::float8 / 1000),
+     VALUES ('SUCCEEDED', 'SCHEDULED', 'scheduler',
+             now() - make_interval(secs => $1::float8 / 1000) - make_interval(secs => $2::float8 / 1000),
              now() - make_interval(secs => $1::float8 / 1000), now(), $2, 2, 2, 2, 2)`,
     [finishedAgoMs, durationMs],
   );
@@ -75,7 +77,7 @@ describe('GET /api/health', () => {
     // A real client pointed at a port where nothing listens, in place of the server's one.
     const g = globalThis as unknown as { syncwatchDb?: unknown };
     const real = g.syncwatchDb;
-    const dead = createPrismaClient('postgresql://nobody:nothing@127.0.0.1:1/none', { poolSize: 1 });
+    const dead = createDb('postgresql://nobody:nothing@127.0.0.1:1/none', { poolSize: 1 });
     g.syncwatchDb = dead;
     try {
       const res = await health();
@@ -99,7 +101,12 @@ describe.each([
   });
 
   it('refuses a wrong token, a token of another length and a non-bearer scheme', async () => {
-    for (const headers of [bearer(TOKEN.replace(/.$/, 'X')), bearer('short'), bearer(`${TOKEN}extra`), { authorization: `Basic ${TOKEN}` }]) {
+    for (const headers of [
+      bearer(TOKEN.replace(/.$/, 'X')),
+      bearer('short'),
+      bearer(`${TOKEN}extra`),
+      { authorization: `Basic ${TOKEN}` },
+    ]) {
       expect((await handler(request(path, headers))).status).toBe(401);
     }
   });
@@ -185,8 +192,10 @@ describe('GET /api/health/integrity', () => {
     await c.query(`SET session_replication_role = origin`);
     for (let i = 0; i < 2000; i += 500) {
       await c.query(
-        `WITH u AS (INSERT INTO users (email, name) SELECT 'bulk-' || g || '-' || $1 || '@monitor.test', 'B' FROM generate_series(1, 500) g RETURNING id)
-         , p AS (INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions) SELECT id, 'PLAYER', 1, 0, 0 FROM u)
+        `WITH u AS (INSERT INTO users (email, name)
+                    SELECT 'bulk-' || g || '-' || $1 || '@monitor.test', 'B' FROM generate_series(1, 500) g RETURNING id)
+         , p AS (INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions)
+                 SELECT id, 'PLAYER', 1, 0, 0 FROM u)
          INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at) SELECT id, 'PLAYER', 1, now() FROM u`,
         [i],
       );
@@ -211,7 +220,12 @@ describe('GET /api/health/integrity', () => {
 
   it('is unhealthy before any health check has run', async () => {
     const body = await (await integrity(request('/api/health/integrity', bearer(TOKEN)))).json();
-    expect(body).toMatchObject({ healthy: false, check: null, problems: ['No health check has run yet.'], job: { state: 'NEVER_RUN', lastSync: null } });
+    expect(body).toMatchObject({
+      healthy: false,
+      check: null,
+      problems: ['No health check has run yet.'],
+      job: { state: 'NEVER_RUN', lastSync: null },
+    });
   });
 });
 
@@ -222,7 +236,9 @@ describe('GET /api/metrics', () => {
     await createPair(c, { spec: 'INTERNSHIP', progressLevel: 2, licenseLevel: null });
     await succeededJob(120_000, 4200);
     await succeededJob(60_000, 95_000);
-    await c.query(`INSERT INTO schedule_runs (schedule, occurrence_at, instance_id, status, finished_at) VALUES ('SYNC', now(), 'i', 'SKIPPED', now())`);
+    await c.query(
+      `INSERT INTO schedule_runs (schedule, occurrence_at, instance_id, status, finished_at) VALUES ('SYNC', now(), 'i', 'SKIPPED', now())`,
+    );
     const check = await runCheck();
 
     const res = await metrics(request('/api/metrics', bearer(TOKEN)));
@@ -250,7 +266,12 @@ describe('GET /api/metrics', () => {
     expect(sampleValue(families, 'syncwatch_sync_job_duration_seconds_bucket', { status: 'SUCCEEDED', le: '5' })).toBe(1);
     expect(sampleValue(families, 'syncwatch_sync_job_duration_seconds_bucket', { status: 'SUCCEEDED', le: '120' })).toBe(2);
 
-    for (const name of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds']) {
+    for (const name of [
+      'process_cpu_user_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_seconds',
+    ]) {
       expect(families.has(name), name).toBe(true);
     }
   });

@@ -81,7 +81,12 @@ export function parsePrometheusText(text: string): Map<string, Family> {
 
 function checkHistogram(f: Family) {
   const series = new Map<string, Sample[]>();
-  const key = (s: Sample) => JSON.stringify(Object.entries(s.labels).filter(([k]) => k !== 'le').sort());
+  const key = (s: Sample) =>
+    JSON.stringify(
+      Object.entries(s.labels)
+        .filter(([k]) => k !== 'le')
+        .sort(),
+    );
   for (const s of f.samples.filter((s) => s.name === `${f.name}_bucket`)) {
     if (!('le' in s.labels)) throw new Error(`${f.name}: bucket without le`);
     series.set(key(s), [...(series.get(key(s)) ?? []), s]);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { rawClient } from '../support/db';
+import { rawClient, testDatabaseUrl } from '../support/db';
 import { createPair } from '../support/factories';
 
 /**
@@ -18,7 +18,7 @@ function syncwatch(...args: string[]): Promise<{ code: number | null; stdout: st
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(root, 'scripts/syncwatch.mjs'), ...args], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: process.env.DATABASE_URL },
+      env: { ...process.env, DATABASE_URL: testDatabaseUrl },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -38,7 +38,10 @@ afterAll(async () => {
   await c.end();
 });
 beforeEach(async () => {
-  await c.query(`TRUNCATE current_desyncs, health_checks, sync_job_items, sync_jobs, audit_events, scheduler_state, specialization_progress, user_licenses`);
+  await c.query(
+    `TRUNCATE current_desyncs, health_checks, sync_job_items, sync_jobs, audit_events, scheduler_state,
+       specialization_progress, user_licenses`,
+  );
 });
 
 describe('syncwatch check', () => {
@@ -64,7 +67,11 @@ describe('syncwatch check', () => {
     const json = await syncwatch('check', '--json');
     expect(json.code).toBe(1);
     const report = JSON.parse(json.stdout);
-    expect(report).toMatchObject({ healthy: false, check: { pairs: 2, consistent: 1, desyncsByKind: { LEVEL_MISMATCH: 1 } }, job: { state: 'NEVER_RUN' } });
+    expect(report).toMatchObject({
+      healthy: false,
+      check: { pairs: 2, consistent: 1, desyncsByKind: { LEVEL_MISMATCH: 1 } },
+      job: { state: 'NEVER_RUN' },
+    });
   });
 
   it('exits 1 when the sync job is overdue, even with consistent data', async () => {
@@ -98,7 +105,8 @@ describe('syncwatch sync', () => {
 
   it('exits 2 and names who runs the job when one is already running', async () => {
     const { rows } = await c.query<{ id: number }>(
-      `INSERT INTO sync_jobs (trigger, actor, started_at) VALUES ('MANUAL', 'admin@syncwatch.local', now() - interval '3 minutes') RETURNING id`,
+      `INSERT INTO sync_jobs (trigger, actor, started_at)
+       VALUES ('MANUAL', 'admin@syncwatch.local', now() - interval '3 minutes') RETURNING id`,
     );
     const r = await syncwatch('sync');
     expect(r.code).toBe(2);
@@ -109,7 +117,10 @@ describe('syncwatch sync', () => {
 
 describe('syncwatch jobs and usage', () => {
   it('lists jobs as a table', async () => {
-    await c.query(`INSERT INTO sync_jobs (status, trigger, actor, finished_at, duration_ms, found, synced) VALUES ('SUCCEEDED', 'SCHEDULED', 'scheduler', now(), 1500, 4, 4)`);
+    await c.query(
+      `INSERT INTO sync_jobs (status, trigger, actor, finished_at, duration_ms, found, synced)
+       VALUES ('SUCCEEDED', 'SCHEDULED', 'scheduler', now(), 1500, 4, 4)`,
+    );
     const r = await syncwatch('jobs', '--limit', '5');
     expect(r.code).toBe(0);
     const [header, row] = r.stdout.trim().split('\n');
@@ -145,7 +156,10 @@ describe('syncwatch orphans', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'syncwatch-cli-orphans-'));
     await createPair(c, { progressLevel: 2 });
     await c.query(`SET session_replication_role = replica`);
-    await c.query(`INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at) VALUES (880001, 'COACH', 3, '2025-03-04T05:06:07.089Z')`);
+    await c.query(
+      `INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at)
+       VALUES (880001, 'COACH', 3, '2025-03-04T05:06:07.089Z')`,
+    );
     await c.query(`SET session_replication_role = origin`);
     const dump = async () => (await c.query(`SELECT * FROM user_licenses ORDER BY user_id, specialization_id`)).rows;
     const before = await dump();

@@ -4,7 +4,13 @@ import { ConfigError, DEMO_MONITOR_TOKEN_VALUE, DEMO_NEXTAUTH_SECRET, parseEnv }
 describe('configuration', () => {
   it('has working defaults for the demo', () => {
     const env = parseEnv({});
-    expect(env).toMatchObject({ PORT: 3000, EMBEDDED_PG_PORT: 5433, CONSISTENCY_TARGET: 99.9, SCHEDULER_ENABLED: true, SYNC_CRON: '0 */6 * * *' });
+    expect(env).toMatchObject({
+      PORT: 3000,
+      EMBEDDED_PG_PORT: 5433,
+      CONSISTENCY_TARGET: 99.9,
+      SCHEDULER_ENABLED: true,
+      SYNC_CRON: '0 */6 * * *',
+    });
   });
 
   it.each([
@@ -22,9 +28,16 @@ describe('configuration', () => {
 
   it('refuses missing or demo secrets in production mode', () => {
     expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/NEXTAUTH_SECRET and MONITOR_TOKEN/);
-    expect(() => parseEnv({ NODE_ENV: 'production', NEXTAUTH_SECRET: DEMO_NEXTAUTH_SECRET, MONITOR_TOKEN: 'a-real-monitor-token-123' })).toThrow(/NEXTAUTH_SECRET/);
-    expect(() => parseEnv({ NODE_ENV: 'production', NEXTAUTH_SECRET: 'a-real-secret-of-some-length', MONITOR_TOKEN: DEMO_MONITOR_TOKEN_VALUE })).toThrow(/MONITOR_TOKEN/);
-    expect(parseEnv({ NODE_ENV: 'production', NEXTAUTH_SECRET: 'a-real-secret-of-some-length', MONITOR_TOKEN: 'a-real-monitor-token-123' }).NODE_ENV).toBe('production');
+    expect(() =>
+      parseEnv({ NODE_ENV: 'production', NEXTAUTH_SECRET: DEMO_NEXTAUTH_SECRET, MONITOR_TOKEN: 'a-real-monitor-token-123' }),
+    ).toThrow(/NEXTAUTH_SECRET/);
+    expect(() =>
+      parseEnv({ NODE_ENV: 'production', NEXTAUTH_SECRET: 'a-real-secret-of-some-length', MONITOR_TOKEN: DEMO_MONITOR_TOKEN_VALUE }),
+    ).toThrow(/MONITOR_TOKEN/);
+    expect(
+      parseEnv({ NODE_ENV: 'production', NEXTAUTH_SECRET: 'a-real-secret-of-some-length', MONITOR_TOKEN: 'a-real-monitor-token-123' })
+        .NODE_ENV,
+    ).toBe('production');
   });
 
   it('allows the demo secrets for the npm start demo and during next build', () => {

@@ -27,10 +27,9 @@ beforeEach(async () => {
      VALUES ($1, 'PLAYER', 2, 30000, 14)`,
     [learner],
   );
-  await c.query(
-    `INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at) VALUES ($1, 'PLAYER', 2, now())`,
-    [learner],
-  );
+  await c.query(`INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at) VALUES ($1, 'PLAYER', 2, now())`, [
+    learner,
+  ]);
 });
 
 describe('foreign keys (ON DELETE RESTRICT)', () => {
@@ -94,11 +93,7 @@ describe('value checks', () => {
   });
 
   it('refuses negative completed sessions', async () => {
-    const e = await expectRefused(
-      c,
-      `UPDATE specialization_progress SET completed_sessions = -5 WHERE user_id = $1`,
-      [learner],
-    );
+    const e = await expectRefused(c, `UPDATE specialization_progress SET completed_sessions = -5 WHERE user_id = $1`, [learner]);
     expect(e.code).toBe('23514');
     expect(e.constraint).toBe('specialization_progress_sessions_nonnegative');
   });
@@ -151,26 +146,17 @@ describe('reference data', () => {
   });
 
   it('refuses thresholds that do not strictly increase', async () => {
-    const e = await expectRefused(
-      c,
-      `UPDATE level_requirements SET xp_required = 20000 WHERE specialization_id = 'PLAYER' AND level = 3`,
-    );
+    const e = await expectRefused(c, `UPDATE level_requirements SET xp_required = 20000 WHERE specialization_id = 'PLAYER' AND level = 3`);
     expect(e.code).toBe('23514');
   });
 
   it('refuses a level 1 that requires anything', async () => {
-    const e = await expectRefused(
-      c,
-      `UPDATE level_requirements SET xp_required = 10 WHERE specialization_id = 'COACH' AND level = 1`,
-    );
+    const e = await expectRefused(c, `UPDATE level_requirements SET xp_required = 10 WHERE specialization_id = 'COACH' AND level = 1`);
     expect(e.code).toBe('23514');
   });
 
   it('refuses a level above the specialization maximum', async () => {
-    const e = await expectRefused(
-      c,
-      `INSERT INTO level_requirements VALUES ('INTERNSHIP', 4, 90000, 40)`,
-    );
+    const e = await expectRefused(c, `INSERT INTO level_requirements VALUES ('INTERNSHIP', 4, 90000, 40)`);
     expect(e.code).toBe('23514');
   });
 });

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyMigrations, latestSnapshot, MIGRATIONS_DIR, migrationNames, readSchema } from '../../lib/db/migrations';
 import { diffSchemas } from '../../lib/db/schema-engine';
+import { testDatabaseUrl } from '../support/db';
 
 /**
  * No drift between prisma/schema.prisma and the migrations. The WebAssembly engine cannot
@@ -23,7 +24,7 @@ const HAND_WRITTEN_INDEXES = new Set(
   }),
 );
 
-const url = () => process.env.DATABASE_URL!;
+const url = () => testDatabaseUrl;
 let scratchUrl: string;
 let scratchName: string;
 
@@ -97,7 +98,9 @@ describe('migrations and schema.prisma', () => {
   it('are recorded in _prisma_migrations as `prisma migrate deploy` records them', async () => {
     const c = new pg.Client({ connectionString: url() });
     await c.connect();
-    const { rows } = await c.query(`SELECT migration_name, checksum, finished_at, rolled_back_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name`);
+    const { rows } = await c.query(
+      `SELECT migration_name, checksum, finished_at, rolled_back_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name`,
+    );
     await c.end();
     const names = migrationNames();
     expect(rows.map((r) => r.migration_name)).toEqual(names);

@@ -4,7 +4,7 @@ import { satisfiesLevel } from '../../lib/sync/level-rules';
 import { seedDemoData } from '../../lib/seed/demo';
 import { getLevelTables } from '../../lib/sync/levels';
 import { verifyPassword } from '../../lib/auth/password';
-import { rawClient } from '../support/db';
+import { db, rawClient } from '../support/db';
 
 let c: pg.Client;
 let result: Awaited<ReturnType<typeof seedDemoData>>;
@@ -16,7 +16,7 @@ const opts = {
 
 beforeAll(async () => {
   c = await rawClient();
-  result = await seedDemoData(c, opts);
+  result = await seedDemoData(db, c, opts);
 });
 afterAll(async () => {
   await c.end();
@@ -26,32 +26,47 @@ describe('demo seed', () => {
   it('creates the learners, spread over every specialization', async () => {
     expect(result.seeded).toBe(true);
     const { rows } = await c.query(`SELECT role, count(*)::int AS n FROM users GROUP BY role ORDER BY role`);
-    expect(rows).toEqual([{ role: 'STUDENT', n: 600 }, { role: 'VIEWER', n: 1 }, { role: 'ADMIN', n: 1 }]);
+    expect(rows).toEqual([
+      { role: 'STUDENT', n: 600 },
+      { role: 'VIEWER', n: 1 },
+      { role: 'ADMIN', n: 1 },
+    ]);
     const specs = await c.query(`SELECT DISTINCT specialization_id FROM specialization_progress ORDER BY 1`);
     expect(specs.rows.map((r) => r.specialization_id)).toEqual(['COACH', 'INTERNSHIP', 'PLAYER']);
   });
 
   it('every progress row satisfies the level requirements of its level', async () => {
-    const tables = await getLevelTables();
+    const tables = await getLevelTables(db);
     const { rows } = await c.query(`SELECT specialization_id, current_level, total_xp, completed_sessions FROM specialization_progress`);
     expect(rows.length).toBeGreaterThan(600);
     const invalid = rows.filter(
-      (r) => !satisfiesLevel(tables.get(r.specialization_id)!, { currentLevel: r.current_level, totalXp: r.total_xp, completedSessions: r.completed_sessions }),
+      (r) =>
+        !satisfiesLevel(tables.get(r.specialization_id)!, {
+          currentLevel: r.current_level,
+          totalXp: r.total_xp,
+          completedSessions: r.completed_sessions,
+        }),
     );
     expect(invalid).toEqual([]);
-    const levels = await c.query(`SELECT count(DISTINCT current_level)::int AS n FROM specialization_progress WHERE specialization_id = 'PLAYER'`);
+    const levels = await c.query(
+      `SELECT count(DISTINCT current_level)::int AS n FROM specialization_progress WHERE specialization_id = 'PLAYER'`,
+    );
     expect(levels.rows[0].n).toBeGreaterThanOrEqual(6); // realistic spread, not everyone at level 1
   });
 
   it('leaves about 3% of pairs out of sync in each way, matching what it reports', async () => {
     const { rows } = await c.query(`
-      SELECT count(*) FILTER (WHERE p.user_id IS NOT NULL AND l.user_id IS NOT NULL AND p.current_level <> l.current_level)::int AS level_mismatch,
+      SELECT count(*) FILTER (
+               WHERE p.user_id IS NOT NULL AND l.user_id IS NOT NULL AND p.current_level <> l.current_level
+             )::int AS level_mismatch,
              count(*) FILTER (WHERE l.user_id IS NULL)::int AS missing_license,
              count(*) FILTER (WHERE p.user_id IS NULL)::int AS missing_progress,
              count(*)::int AS pairs
       FROM specialization_progress p FULL JOIN user_licenses l USING (user_id, specialization_id)`);
     const r = rows[0];
-    expect({ LEVEL_MISMATCH: r.level_mismatch, MISSING_LICENSE: r.missing_license, MISSING_PROGRESS: r.missing_progress }).toEqual(result.desyncs);
+    expect({ LEVEL_MISMATCH: r.level_mismatch, MISSING_LICENSE: r.missing_license, MISSING_PROGRESS: r.missing_progress }).toEqual(
+      result.desyncs,
+    );
     for (const n of [r.level_mismatch, r.missing_license, r.missing_progress]) {
       expect(n / r.pairs).toBeGreaterThan(0.015);
       expect(n / r.pairs).toBeLessThan(0.045);
@@ -68,7 +83,10 @@ describe('demo seed', () => {
 
   it('stores staff with argon2id hashes of the configured passwords, emails lower-cased', async () => {
     const { rows } = await c.query(`SELECT email, role, password_hash FROM users WHERE role <> 'STUDENT' ORDER BY role`);
-    expect(rows.map((r) => [r.email, r.role])).toEqual([['viewer@seed.test', 'VIEWER'], ['admin@seed.test', 'ADMIN']]);
+    expect(rows.map((r) => [r.email, r.role])).toEqual([
+      ['viewer@seed.test', 'VIEWER'],
+      ['admin@seed.test', 'ADMIN'],
+    ]);
     expect(rows[1].password_hash).toMatch(/^\$argon2id\$/);
     expect(await verifyPassword(rows[1].password_hash, 'admin-password-1')).toBe(true);
     expect(await verifyPassword(rows[1].password_hash, 'wrong')).toBe(false);
@@ -76,7 +94,7 @@ describe('demo seed', () => {
 
   it('is idempotent and never touches a database that has data', async () => {
     const before = await c.query(`SELECT (SELECT count(*) FROM users)::int AS u, (SELECT count(*) FROM health_checks)::int AS h`);
-    const again = await seedDemoData(c, opts);
+    const again = await seedDemoData(db, c, opts);
     expect(again.seeded).toBe(false);
     const after = await c.query(`SELECT (SELECT count(*) FROM users)::int AS u, (SELECT count(*) FROM health_checks)::int AS h`);
     expect(after.rows).toEqual(before.rows);

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../lib/db/prisma';
 import type { Scheduler } from '../../lib/scheduler/scheduler';
-import { rawClient } from '../support/db';
+import { rawClient, testDatabaseUrl } from '../support/db';
 import { countDesyncsIndependently, createPair } from '../support/factories';
 import { independentScheduler, sleep, testConfig } from './support';
 
@@ -59,9 +59,10 @@ describe('a scheduler process killed mid-sync', () => {
       BEGIN PERFORM pg_sleep(0.05); RETURN NEW; END $$`);
     await c.query(`CREATE TRIGGER slow_license BEFORE UPDATE ON user_licenses FOR EACH ROW EXECUTE FUNCTION slow_license()`);
 
-    const url = new URL(process.env.DATABASE_URL!);
+    const url = new URL(testDatabaseUrl);
     url.searchParams.set('application_name', APP_NAME);
-    const child = spawn(process.execPath, ['--conditions=react-server', '--import', tsxLoader, 'tests/scheduler/fixtures/scheduler-instance.ts', '2030-07-01T06:00:05Z'], {
+    const instanceArgs = ['--import', tsxLoader, 'tests/scheduler/fixtures/scheduler-instance.ts', '2030-07-01T06:00:05Z'];
+    const child = spawn(process.execPath, instanceArgs, {
       cwd: root,
       env: { ...process.env, DATABASE_URL: url.toString(), INSTANCE_ID: 'doomed', HEARTBEAT_TIMEOUT_MS: '1500' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -86,9 +87,13 @@ describe('a scheduler process killed mid-sync', () => {
     await c.query(`DROP TRIGGER slow_license ON user_licenses`);
 
     // Nobody has noticed yet: the job still holds the slot and the claim is still RUNNING.
-    const { rows: [job] } = await c.query(`SELECT id, status FROM sync_jobs`);
+    const {
+      rows: [job],
+    } = await c.query(`SELECT id, status FROM sync_jobs`);
     expect(job).toMatchObject({ status: 'RUNNING' });
-    const { rows: [claim] } = await c.query(`SELECT status, instance_id FROM schedule_runs WHERE schedule = 'SYNC'`);
+    const {
+      rows: [claim],
+    } = await c.query(`SELECT status, instance_id FROM schedule_runs WHERE schedule = 'SYNC'`);
     expect(claim).toMatchObject({ status: 'RUNNING', instance_id: 'doomed' });
 
     // Each pair is either repaired or untouched, never anything in between.
@@ -103,18 +108,24 @@ describe('a scheduler process killed mid-sync', () => {
 
     // Once the heartbeat is older than the timeout, the survivor's sweep notices.
     await waitFor('the sweep to abandon the job', async () => (await survivor.scheduler.sweep()).jobs > 0, 20_000);
-    const { rows: [abandoned] } = await c.query(`SELECT status, error, finished_at FROM sync_jobs WHERE id = $1`, [job.id]);
+    const {
+      rows: [abandoned],
+    } = await c.query(`SELECT status, error, finished_at FROM sync_jobs WHERE id = $1`, [job.id]);
     expect(abandoned.status).toBe('ABANDONED');
     expect(abandoned.error).toMatch(/heartbeat/i);
     expect(abandoned.finished_at).not.toBeNull();
-    const { rows: [abandonedClaim] } = await c.query(`SELECT status, detail FROM schedule_runs WHERE instance_id = 'doomed'`);
+    const {
+      rows: [abandonedClaim],
+    } = await c.query(`SELECT status, detail FROM schedule_runs WHERE instance_id = 'doomed'`);
     expect(abandonedClaim.status).toBe('ABANDONED');
     expect(abandonedClaim.detail).toContain('doomed');
 
     // The next occurrence runs on the survivor and repairs everything that was left.
     const [next] = await survivor.scheduler.tick(new Date('2030-07-01T12:00:03Z'));
     expect(next).toMatchObject({ status: 'SUCCEEDED', occurrenceAt: new Date('2030-07-01T12:00:00Z') });
-    const { rows: [repair] } = await c.query(`SELECT status, synced, failed FROM sync_jobs WHERE id = $1`, [next!.syncJobId]);
+    const {
+      rows: [repair],
+    } = await c.query(`SELECT status, synced, failed FROM sync_jobs WHERE id = $1`, [next!.syncJobId]);
     expect(repair).toEqual({ status: 'SUCCEEDED', synced: left, failed: 0 });
     expect(await countDesyncsIndependently(c)).toEqual({ level_mismatch: 0, missing_license: 0, missing_progress: 0 });
   });

@@ -53,9 +53,13 @@ async function scheduledJobs() {
 }
 
 async function claims() {
-  const { rows } = await c.query<{ occurrence_at: Date; status: string; instance_id: string; sync_job_id: number | null; detail: string | null }>(
-    `SELECT occurrence_at, status, instance_id, sync_job_id, detail FROM schedule_runs WHERE schedule = 'SYNC' ORDER BY occurrence_at`,
-  );
+  const { rows } = await c.query<{
+    occurrence_at: Date;
+    status: string;
+    instance_id: string;
+    sync_job_id: number | null;
+    detail: string | null;
+  }>(`SELECT occurrence_at, status, instance_id, sync_job_id, detail FROM schedule_runs WHERE schedule = 'SYNC' ORDER BY occurrence_at`);
   return rows;
 }
 
@@ -130,7 +134,7 @@ describe('a scheduled sync that meets a running job', () => {
     const manual = rows[0]!.id;
     const [skipped] = await a.scheduler.tick(plus(base, 100));
     expect(skipped).toMatchObject({ status: 'SKIPPED', syncJobId: manual });
-    expect(skipped!.detail).toContain(`job #${manual} by admin@test.local`);
+    expect(skipped!.detail).toContain(`job #${manual}, started by admin@test.local`);
     // The other instance at the same occurrence does nothing: the skip is not retried.
     expect(await b.scheduler.tick(plus(base, 300))).toEqual([]);
 

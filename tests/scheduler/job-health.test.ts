@@ -1,8 +1,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { getDb } from '../../lib/db/client';
 import { computeJobHealth, getJobHealth } from '../../lib/scheduler/job-health';
-import { rawClient } from '../support/db';
+import { db, rawClient } from '../support/db';
 
 /**
  * Overdue = no sync job finished SUCCEEDED or PARTIAL within the SYNC_CRON interval plus the
@@ -44,7 +43,7 @@ describe('getJobHealth with the default schedule (6 h + 1 h)', () => {
 
   it('is on schedule one millisecond before the deadline and exactly at it', async () => {
     for (const now of [plus(deadline, -1), deadline]) {
-      const h = await getJobHealth(now);
+      const h = await getJobHealth(db, now);
       expect(h.state).toBe('ON_SCHEDULE');
       expect(h.lastSuccessAt).toEqual(success);
       expect(h.overdueAfter).toEqual(deadline);
@@ -52,7 +51,7 @@ describe('getJobHealth with the default schedule (6 h + 1 h)', () => {
   });
 
   it('is overdue one millisecond after the deadline', async () => {
-    const h = await getJobHealth(plus(deadline, 1));
+    const h = await getJobHealth(db, plus(deadline, 1));
     expect(h.state).toBe('OVERDUE');
     expect(h.overdueAfter).toEqual(deadline);
   });
@@ -63,28 +62,28 @@ describe('getJobHealth with the default schedule (6 h + 1 h)', () => {
     await finishedJob('FAILED', plus(success, 3 * HOUR));
     const abandoned = await finishedJob('ABANDONED', plus(success, 4 * HOUR));
 
-    const h = await getJobHealth(plus(partial, 7 * HOUR));
+    const h = await getJobHealth(db, plus(partial, 7 * HOUR));
     expect(h.state).toBe('ON_SCHEDULE');
     expect(h.lastSuccessAt).toEqual(partial);
     expect(h.overdueAfter).toEqual(plus(partial, 7 * HOUR));
     // The newest finished job is reported whatever its status.
     expect(h.lastFinishedJob).toMatchObject({ id: abandoned, status: 'ABANDONED' });
-    expect((await getJobHealth(plus(partial, 7 * HOUR + 1))).state).toBe('OVERDUE');
+    expect((await getJobHealth(db, plus(partial, 7 * HOUR + 1))).state).toBe('OVERDUE');
   });
 
   it('gives the next sync and health check occurrences after now', async () => {
-    const h = await getJobHealth(at('2030-03-01T07:30:10.000Z'));
+    const h = await getJobHealth(db, at('2030-03-01T07:30:10.000Z'));
     expect(h.nextSyncAt).toEqual(at('2030-03-01T12:00:00.000Z'));
     expect(h.nextHealthCheckAt).toEqual(at('2030-03-01T07:31:00.000Z'));
     // Exactly on an occurrence, "next" is the following one.
-    expect((await getJobHealth(at('2030-03-01T12:00:00.000Z'))).nextSyncAt).toEqual(at('2030-03-01T18:00:00.000Z'));
+    expect((await getJobHealth(db, at('2030-03-01T12:00:00.000Z'))).nextSyncAt).toEqual(at('2030-03-01T18:00:00.000Z'));
   });
 });
 
 describe('getJobHealth before any sync has succeeded', () => {
   it('is NEVER_RUN with no deadline when no scheduler ever started', async () => {
     await finishedJob('FAILED', at('2030-03-01T06:00:00.000Z'));
-    const h = await getJobHealth(at('2031-01-01T00:00:00.000Z'));
+    const h = await getJobHealth(db, at('2031-01-01T00:00:00.000Z'));
     expect(h).toMatchObject({ state: 'NEVER_RUN', lastSuccessAt: null, overdueAfter: null });
     expect(h.lastFinishedJob).toMatchObject({ status: 'FAILED' });
   });
@@ -93,28 +92,32 @@ describe('getJobHealth before any sync has succeeded', () => {
     const firstStart = at('2030-03-01T07:00:00.000Z');
     await c.query(`INSERT INTO scheduler_state (id, first_started_at) VALUES (1, $1)`, [firstStart]);
     const deadline = plus(firstStart, 7 * HOUR);
-    expect(await getJobHealth(deadline)).toMatchObject({ state: 'NEVER_RUN', overdueAfter: deadline, lastFinishedJob: null });
-    expect((await getJobHealth(plus(deadline, 1))).state).toBe('OVERDUE');
+    expect(await getJobHealth(db, deadline)).toMatchObject({ state: 'NEVER_RUN', overdueAfter: deadline, lastFinishedJob: null });
+    expect((await getJobHealth(db, plus(deadline, 1))).state).toBe('OVERDUE');
   });
 });
 
 describe('computeJobHealth with an irregular schedule', () => {
-  const config = { crons: { HEALTH_CHECK: '* * * * *', SYNC: '0 9,17 * * *', RETENTION: '17 * * * *' }, timezone: 'UTC', syncOverdueGraceMs: 30 * 60_000 };
+  const config = {
+    crons: { HEALTH_CHECK: '* * * * *', SYNC: '0 9,17 * * *', RETENTION: '17 * * * *' },
+    timezone: 'UTC',
+    syncOverdueGraceMs: 30 * 60_000,
+  };
 
   it('uses the gap the last success falls in', async () => {
     // 17:05 falls in the 16-hour gap 17:00 -> 09:00; 09:05 in the 8-hour gap 09:00 -> 17:00.
     await finishedJob('SUCCEEDED', at('2030-03-01T17:05:00.000Z'));
-    const evening = await computeJobHealth(at('2030-03-02T09:00:00.000Z'), config, getDb());
+    const evening = await computeJobHealth(at('2030-03-02T09:00:00.000Z'), config, db);
     expect(evening.overdueAfter).toEqual(at('2030-03-02T09:35:00.000Z'));
 
     await finishedJob('SUCCEEDED', at('2030-03-02T09:05:00.000Z'));
-    const morning = await computeJobHealth(at('2030-03-02T17:36:00.000Z'), config, getDb());
+    const morning = await computeJobHealth(at('2030-03-02T17:36:00.000Z'), config, db);
     expect(morning).toMatchObject({ state: 'OVERDUE', overdueAfter: at('2030-03-02T17:35:00.000Z') });
   });
 
   it('reads the expression in the configured time zone', async () => {
     await finishedJob('SUCCEEDED', at('2030-03-01T12:00:00.000Z'));
-    const paris = await computeJobHealth(at('2030-03-01T12:30:00.000Z'), { ...config, timezone: 'Europe/Paris' }, getDb());
+    const paris = await computeJobHealth(at('2030-03-01T12:30:00.000Z'), { ...config, timezone: 'Europe/Paris' }, db);
     // 17:00 in Paris in March (UTC+1) is 16:00 UTC.
     expect(paris.nextSyncAt).toEqual(at('2030-03-01T16:00:00.000Z'));
   });

@@ -26,7 +26,8 @@ const healthCheck = (checkedAt: string) =>
   );
 const job = (finishedAt: string) =>
   c.query(
-    `INSERT INTO sync_jobs (status, trigger, actor, started_at, finished_at, duration_ms) VALUES ('SUCCEEDED', 'SCHEDULED', 'scheduler', $1, $1, 1)`,
+    `INSERT INTO sync_jobs (status, trigger, actor, started_at, finished_at, duration_ms)
+     VALUES ('SUCCEEDED', 'SCHEDULED', 'scheduler', $1, $1, 1)`,
     [finishedAt],
   );
 
@@ -37,7 +38,10 @@ describe('retention', () => {
     for (const d of [200, 120, 91]) await healthCheck(daysAgo(d));
     await healthCheck(daysAgo(10));
     for (const d of [300, 95]) await job(daysAgo(d));
-    await c.query(`INSERT INTO schedule_runs (schedule, occurrence_at, instance_id, status, finished_at) VALUES ('SYNC', $1, 'old', 'SUCCEEDED', $1)`, [daysAgo(100)]);
+    await c.query(
+      `INSERT INTO schedule_runs (schedule, occurrence_at, instance_id, status, finished_at) VALUES ('SYNC', $1, 'old', 'SUCCEEDED', $1)`,
+      [daysAgo(100)],
+    );
 
     const s = independentScheduler({ config: testConfig({ retentionDays: 90 }), schedules: ['RETENTION'], instanceId: 'janitor' });
     db = s.db;

@@ -1,4 +1,5 @@
-import { createPrismaClient, type Db } from '../../lib/db/prisma';
+import { createDb, type Db } from '../../lib/db/prisma';
+import { testDatabaseUrl } from '../support/db';
 import { createScheduler, type Scheduler, type SchedulerOptions } from '../../lib/scheduler/scheduler';
 import type { SchedulerConfig } from '../../lib/scheduler/schedules';
 
@@ -20,7 +21,7 @@ export function testConfig(overrides: Partial<SchedulerConfig> = {}): SchedulerC
 
 /** A scheduler with its own Prisma client (its own pool of connections), as another instance would have. */
 export function independentScheduler(opts: Omit<SchedulerOptions, 'db'> & { poolSize?: number }): { scheduler: Scheduler; db: Db } {
-  const db = createPrismaClient(process.env.DATABASE_URL!, { poolSize: opts.poolSize ?? 3 });
+  const db = createDb(testDatabaseUrl, { poolSize: opts.poolSize ?? 3 });
   const scheduler = createScheduler({ log: quietLog, ...opts, db });
   return { scheduler, db };
 }
@@ -36,7 +37,10 @@ export function overlapping(jobs: { id: number; started_at: Date; finished_at: D
     const prev = sorted[i - 1]!;
     const cur = sorted[i]!;
     if (!prev.finished_at || prev.finished_at.getTime() > cur.started_at.getTime()) {
-      problems.push(`job ${prev.id} (${prev.started_at.toISOString()}..${prev.finished_at?.toISOString()}) overlaps job ${cur.id} (from ${cur.started_at.toISOString()})`);
+      problems.push(
+        `job ${prev.id} (${prev.started_at.toISOString()}..${prev.finished_at?.toISOString()}) ` +
+          `overlaps job ${cur.id} (from ${cur.started_at.toISOString()})`,
+      );
     }
   }
   return problems;

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type * as NextAuth from 'next-auth';
+import { db } from '../support/db';
 
 /**
  * The authorization matrix: every identity against every server action, route handler and page.
@@ -8,13 +10,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
  */
 const session = vi.hoisted(() => ({ current: null as null | { user: { id: string; email: string; role: string } } }));
 vi.mock('next-auth', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('next-auth')>()),
+  ...(await importOriginal<typeof NextAuth>()),
   getServerSession: async () => session.current,
 }));
 vi.mock('next/cache', () => ({ revalidatePath: () => {} }));
 vi.mock('next/headers', () => ({ headers: async () => new Headers(), cookies: async () => ({ get: () => undefined, getAll: () => [] }) }));
 
-const { getDb } = await import('@/lib/db/client');
 const { NextRequest } = await import('next/server');
 
 type Identity = 'signed-out' | 'STUDENT' | 'VIEWER' | 'ADMIN' | 'demoted ADMIN';
@@ -29,8 +30,13 @@ async function as(identity: Identity) {
 beforeAll(async () => {
   process.env.MONITOR_TOKEN = 'matrix-monitor-token-0123456789';
   const make = async (identity: Identity, role: 'STUDENT' | 'VIEWER' | 'ADMIN', tokenRole: string) => {
-    const u = await getDb().user.create({
-      data: { email: `${identity.replace(/\W/g, '-')}@matrix.test`, name: identity, role, passwordHash: role === 'STUDENT' ? null : 'unused' },
+    const u = await db.user.create({
+      data: {
+        email: `${identity.replace(/\W/g, '-')}@matrix.test`,
+        name: identity,
+        role,
+        passwordHash: role === 'STUDENT' ? null : 'unused',
+      },
       select: { id: true, email: true },
     });
     users.set(identity, { ...u, tokenRole });
@@ -40,7 +46,7 @@ beforeAll(async () => {
   await make('ADMIN', 'ADMIN', 'ADMIN');
   await make('demoted ADMIN', 'ADMIN', 'ADMIN');
   // Demoted after signing in: the token still says ADMIN.
-  await getDb().user.update({ where: { id: users.get('demoted ADMIN')!.id }, data: { role: 'VIEWER' } });
+  await db.user.update({ where: { id: users.get('demoted ADMIN')!.id }, data: { role: 'VIEWER' } });
 });
 afterAll(() => {
   session.current = null;
@@ -63,29 +69,47 @@ describe.each(IDENTITIES)('%s', (identity) => {
       runHealthCheck: undefined,
       previewSync: undefined,
     };
-    for (const [name, action] of Object.entries(actions) as [keyof typeof actions, (i: unknown) => Promise<{ ok: boolean; error?: { code: string } }>][]) {
+    for (const [name, action] of Object.entries(actions) as [
+      keyof typeof actions,
+      (i: unknown) => Promise<{ ok: boolean; error?: { code: string } }>,
+    ][]) {
       await as(identity);
-      const denialsBefore = await getDb().auditEvent.count({ where: { action: 'ACCESS_DENIED' } });
+      const denialsBefore = await db.auditEvent.count({ where: { action: 'ACCESS_DENIED' } });
       const result = await action(inputs[name]);
       if (ADMIN_ONLY.has(identity)) {
         // Allowed: any answer but FORBIDDEN (syncPair's pair does not exist: NOT_FOUND).
         expect(result.error?.code, `${identity} ${name}`).not.toBe('FORBIDDEN');
       } else {
         expect(result, `${identity} ${name}`).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
-        expect(await getDb().auditEvent.count({ where: { action: 'ACCESS_DENIED' } })).toBe(denialsBefore + 1);
+        expect(await db.auditEvent.count({ where: { action: 'ACCESS_DENIED' } })).toBe(denialsBefore + 1);
       }
-      await getDb().syncJob.updateMany({ where: { status: 'RUNNING' }, data: { status: 'FAILED', finishedAt: new Date() } });
+      await db.syncJob.updateMany({ where: { status: 'RUNNING' }, data: { status: 'FAILED', finishedAt: new Date() } });
     }
   });
 
   it('route handlers: staff may read; others get 401/403', async () => {
     const routes: [string, () => Promise<Response>][] = [
-      ['/api/dashboard', async () => (await import('@/app/api/dashboard/route')).GET()],
-      ['/api/sync-jobs/running', async () => (await import('@/app/api/sync-jobs/running/route')).GET()],
-      ['/api/sync-jobs/1', async () => (await import('@/app/api/sync-jobs/[id]/route')).GET(new Request('http://t.local/api/sync-jobs/1'), { params: Promise.resolve({ id: '1' }) })],
-      ['/desyncs/export', async () => (await import('@/app/(dashboard)/desyncs/export/route')).GET(new NextRequest('http://t.local/desyncs/export'))],
-      ['/jobs/export', async () => (await import('@/app/(dashboard)/jobs/export/route')).GET()],
-      ['/api/health/integrity', async () => (await import('@/app/api/health/integrity/route')).GET(new Request('http://t.local/api/health/integrity'))],
+      ['/api/dashboard', async () => (await import('@/app/api/dashboard/route')).GET(new Request('http://t.local/api/dashboard'))],
+      [
+        '/api/sync-jobs/running',
+        async () => (await import('@/app/api/sync-jobs/running/route')).GET(new Request('http://t.local/api/sync-jobs/running')),
+      ],
+      [
+        '/api/sync-jobs/1',
+        async () =>
+          (await import('@/app/api/sync-jobs/[id]/route')).GET(new Request('http://t.local/api/sync-jobs/1'), {
+            params: Promise.resolve({ id: '1' }),
+          }),
+      ],
+      [
+        '/desyncs/export',
+        async () => (await import('@/app/(dashboard)/desyncs/export/route')).GET(new NextRequest('http://t.local/desyncs/export')),
+      ],
+      ['/jobs/export', async () => (await import('@/app/(dashboard)/jobs/export/route')).GET(new Request('http://t.local/jobs/export'))],
+      [
+        '/api/health/integrity',
+        async () => (await import('@/app/api/health/integrity/route')).GET(new Request('http://t.local/api/health/integrity')),
+      ],
       ['/api/metrics', async () => (await import('@/app/api/metrics/route')).GET(new Request('http://t.local/api/metrics'))],
     ];
     for (const [path, call] of routes) {
@@ -103,13 +127,23 @@ describe.each(IDENTITIES)('%s', (identity) => {
   it('pages: staff see them; others are sent to /login', async () => {
     const pages: [string, () => Promise<unknown>][] = [
       // The dashboard authorizes inside the component its <Suspense> streams: render that one.
-      ['/', async () => {
-        const page = (await import('@/app/(dashboard)/page')).default() as { props: { children: { type: () => Promise<unknown> } } };
-        return page.props.children.type();
-      }],
+      [
+        '/',
+        async () => {
+          const page = (await import('@/app/(dashboard)/page')).default() as { props: { children: { type: () => Promise<unknown> } } };
+          return page.props.children.type();
+        },
+      ],
       ['/desyncs', async () => (await import('@/app/(dashboard)/desyncs/page')).default({ searchParams: Promise.resolve({}) } as never)],
       ['/jobs', async () => (await import('@/app/(dashboard)/jobs/page')).default({ searchParams: Promise.resolve({}) } as never)],
-      ['/jobs/1', async () => (await import('@/app/(dashboard)/jobs/[id]/page')).default({ params: Promise.resolve({ id: '1' }), searchParams: Promise.resolve({}) } as never)],
+      [
+        '/jobs/1',
+        async () =>
+          (await import('@/app/(dashboard)/jobs/[id]/page')).default({
+            params: Promise.resolve({ id: '1' }),
+            searchParams: Promise.resolve({}),
+          } as never),
+      ],
       ['/audit', async () => (await import('@/app/(dashboard)/audit/page')).default({ searchParams: Promise.resolve({}) } as never)],
     ];
     for (const [path, render] of pages) {
@@ -119,7 +153,11 @@ describe.each(IDENTITIES)('%s', (identity) => {
         await render();
       } catch (err) {
         const digest = String((err as { digest?: string }).digest ?? (err as Error).message);
-        outcome = digest.startsWith('NEXT_REDIRECT') ? `redirect ${digest.split(';')[2]}` : digest.startsWith('NEXT_HTTP_ERROR_FALLBACK;404') ? 'not found' : `error ${digest}`;
+        outcome = digest.startsWith('NEXT_REDIRECT')
+          ? `redirect ${digest.split(';')[2]}`
+          : digest.startsWith('NEXT_HTTP_ERROR_FALLBACK;404')
+            ? 'not found'
+            : `error ${digest}`;
       }
       if (STAFF.has(identity)) expect(['rendered', 'not found'], `${identity} ${path}`).toContain(outcome);
       else expect(outcome, `${identity} ${path}`).toBe('redirect /login');

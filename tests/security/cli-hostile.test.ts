@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { rawClient } from '../support/db';
+import { rawClient, testDatabaseUrl } from '../support/db';
 import { createPair } from '../support/factories';
 
 /** The operator CLI, fed hostile arguments: a usage error (exit 2) and nothing written. */
@@ -13,7 +13,7 @@ function syncwatch(...args: string[]): Promise<{ code: number | null; out: strin
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(root, 'scripts/syncwatch.mjs'), ...args], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: process.env.DATABASE_URL },
+      env: { ...process.env, DATABASE_URL: testDatabaseUrl },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -34,7 +34,13 @@ afterAll(async () => {
 });
 
 const counts = async () =>
-  (await c.query(`SELECT (SELECT count(*) FROM sync_jobs)::int AS jobs, (SELECT count(*) FROM audit_events)::int AS audit, (SELECT string_agg(current_level::text, ',') FROM user_licenses) AS levels`)).rows[0];
+  (
+    await c.query(
+      `SELECT (SELECT count(*) FROM sync_jobs)::int AS jobs,
+              (SELECT count(*) FROM audit_events)::int AS audit,
+              (SELECT string_agg(current_level::text, ',') FROM user_licenses) AS levels`,
+    )
+  ).rows[0];
 
 describe('CLI hostile arguments', () => {
   it.each([
@@ -43,7 +49,7 @@ describe('CLI hostile arguments', () => {
     [['jobs', '--limit', 'NaN']],
     [['jobs', '--limit', 'Infinity']],
     [['jobs', '--limit', '99999999999999999999']],
-    [['jobs', '--limit', "1; DROP TABLE users"]],
+    [['jobs', '--limit', '1; DROP TABLE users']],
     [['sync', '--reason', '<600 characters>']],
     [['sync', '--dry-run', '--unknown']],
     [['sync', '--reason']],

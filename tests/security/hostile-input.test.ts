@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type * as NextAuth from 'next-auth';
 import type pg from 'pg';
-import { rawClient } from '../support/db';
+import { db, rawClient } from '../support/db';
 import { createPair, testActor } from '../support/factories';
 
 /**
@@ -11,12 +12,11 @@ import { createPair, testActor } from '../support/factories';
  */
 const session = vi.hoisted(() => ({ current: null as null | { user: { id: string; email: string; role: string } } }));
 vi.mock('next-auth', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('next-auth')>()),
+  ...(await importOriginal<typeof NextAuth>()),
   getServerSession: async () => session.current,
 }));
 vi.mock('next/cache', () => ({ revalidatePath: () => {} }));
 
-const { getDb } = await import('@/lib/db/client');
 const { syncPairAction } = await import('@/lib/actions/sync-pair');
 const { startSyncJobAction } = await import('@/lib/actions/start-sync-job');
 const { runHealthCheckAction } = await import('@/lib/actions/run-health-check');
@@ -28,19 +28,60 @@ const desyncExport = await import('@/app/(dashboard)/desyncs/export/route');
 const MB = 'x'.repeat(1 << 20);
 /** At least 50 hostile values, of every shape the issue lists. */
 export const HOSTILE: [string, unknown][] = [
-  ['negative', -1], ['negative large', -2_147_483_649], ['zero', 0], ['negative zero', -0], ['fraction', 1.5], ['tiny fraction', 1e-9],
-  ['NaN', Number.NaN], ['Infinity', Number.POSITIVE_INFINITY], ['-Infinity', Number.NEGATIVE_INFINITY], ['"Infinity"', 'Infinity'],
-  ['"NaN"', 'NaN'], ['past 2^31', 2 ** 31], ['past 2^32', 2 ** 32], ['MAX_SAFE_INTEGER', Number.MAX_SAFE_INTEGER],
-  ['past MAX_SAFE_INTEGER', Number.MAX_SAFE_INTEGER + 2], ['1e308', 1e308], ['numeric string', '42'], ['hex string', '0x10'],
-  ['exponent string', '1e3'], ['digits past int', '9'.repeat(400)], ['empty string', ''], ['blank string', '   '], ['1 MB string', MB],
-  ['NUL byte', 'a\u0000b'], ['only NUL', '\u0000'], ['SQL injection', "' OR 1=1 --"], ['SQL drop', "'; DROP TABLE users; --"],
-  ['SQL comment', '1/*'], ['SQL union', '1 UNION SELECT password_hash FROM users'], ['script tag', '<script>alert(1)</script>'],
-  ['img onerror', '<img src=x onerror=alert(1)>'], ['javascript url', 'javascript:alert(1)'], ['template', '${process.exit()}'],
-  ['formula', '=HYPERLINK("http://x")'], ['path traversal', '../../etc/passwd'], ['unicode RTL', '\u202egnp.exe'],
-  ['emoji', '🧨'], ['lower-case enum', 'player'], ['unknown enum', 'CHEF'], ['enum with NUL', 'PLAYER\u0000'], ['enum with space', ' PLAYER '],
-  ['null', null], ['undefined', undefined], ['true', true], ['false', false], ['empty array', []], ['array', [1, 2]],
-  ['empty object', {}], ['operator object', { $gt: '' }], ['proto pollution', JSON.parse('{"__proto__": {"admin": true}}')],
-  ['nested', { userId: { userId: 1 } }], ['date', new Date()], ['function-like string', 'function(){}'], ['bigint-like', '12345678901234567890n'],
+  ['negative', -1],
+  ['negative large', -2_147_483_649],
+  ['zero', 0],
+  ['negative zero', -0],
+  ['fraction', 1.5],
+  ['tiny fraction', 1e-9],
+  ['NaN', Number.NaN],
+  ['Infinity', Number.POSITIVE_INFINITY],
+  ['-Infinity', Number.NEGATIVE_INFINITY],
+  ['"Infinity"', 'Infinity'],
+  ['"NaN"', 'NaN'],
+  ['past 2^31', 2 ** 31],
+  ['past 2^32', 2 ** 32],
+  ['MAX_SAFE_INTEGER', Number.MAX_SAFE_INTEGER],
+  ['past MAX_SAFE_INTEGER', Number.MAX_SAFE_INTEGER + 2],
+  ['1e308', 1e308],
+  ['numeric string', '42'],
+  ['hex string', '0x10'],
+  ['exponent string', '1e3'],
+  ['digits past int', '9'.repeat(400)],
+  ['empty string', ''],
+  ['blank string', '   '],
+  ['1 MB string', MB],
+  ['NUL byte', 'a\u0000b'],
+  ['only NUL', '\u0000'],
+  ['SQL injection', "' OR 1=1 --"],
+  ['SQL drop', "'; DROP TABLE users; --"],
+  ['SQL comment', '1/*'],
+  ['SQL union', '1 UNION SELECT password_hash FROM users'],
+  ['script tag', '<script>alert(1)</script>'],
+  ['img onerror', '<img src=x onerror=alert(1)>'],
+  ['javascript url', 'javascript:alert(1)'],
+  ['template', '${process.exit()}'],
+  ['formula', '=HYPERLINK("http://x")'],
+  ['path traversal', '../../etc/passwd'],
+  ['unicode RTL', '\u202egnp.exe'],
+  ['emoji', '🧨'],
+  ['lower-case enum', 'player'],
+  ['unknown enum', 'CHEF'],
+  ['enum with NUL', 'PLAYER\u0000'],
+  ['enum with space', ' PLAYER '],
+  ['null', null],
+  ['undefined', undefined],
+  ['true', true],
+  ['false', false],
+  ['empty array', []],
+  ['array', [1, 2]],
+  ['empty object', {}],
+  ['operator object', { $gt: '' }],
+  ['proto pollution', JSON.parse('{"__proto__": {"admin": true}}')],
+  ['nested', { userId: { userId: 1 } }],
+  ['date', new Date()],
+  ['function-like string', 'function(){}'],
+  ['bigint-like', '12345678901234567890n'],
 ];
 
 let c: pg.Client;
@@ -50,7 +91,8 @@ let admin: { id: number; email: string };
 /** A fingerprint of everything a mutation could write. */
 async function fingerprint() {
   const { rows } = await c.query(`
-    SELECT (SELECT md5(coalesce(string_agg(p::text, ',' ORDER BY user_id, specialization_id), '')) FROM specialization_progress p) AS progress,
+    SELECT (SELECT md5(coalesce(string_agg(p::text, ',' ORDER BY user_id, specialization_id), ''))
+            FROM specialization_progress p) AS progress,
            (SELECT md5(coalesce(string_agg(l::text, ',' ORDER BY user_id, specialization_id), '')) FROM user_licenses l) AS licenses,
            (SELECT count(*) FROM sync_jobs) AS jobs,
            (SELECT count(*) FROM health_checks) AS checks,
@@ -61,7 +103,10 @@ async function fingerprint() {
 beforeAll(async () => {
   c = await rawClient();
   pair = await createPair(c, { progressLevel: 2, licenseLevel: 1 });
-  admin = await getDb().user.create({ data: { email: 'hostile-admin@test.local', name: 'Admin', role: 'ADMIN', passwordHash: 'not-used' }, select: { id: true, email: true } });
+  admin = await db.user.create({
+    data: { email: 'hostile-admin@test.local', name: 'Admin', role: 'ADMIN', passwordHash: 'not-used' },
+    select: { id: true, email: true },
+  });
   session.current = { user: { id: String(admin.id), email: admin.email, role: 'ADMIN' } };
 });
 afterAll(async () => {
@@ -85,7 +130,14 @@ describe('hostile input', () => {
   it('server actions refuse every hostile value with VALIDATION and write nothing', async () => {
     const before = await fingerprint();
     // "No input" is exactly what these actions take: nothing, null or {} are their valid calls.
-    const noInput = (v: unknown) => v === undefined || v === null || (typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && Object.keys(v as object).length === 0 && Object.getPrototypeOf(v) === Object.prototype);
+    const noInput = (v: unknown) =>
+      v === undefined ||
+      v === null ||
+      (typeof v === 'object' &&
+        !Array.isArray(v) &&
+        !(v instanceof Date) &&
+        Object.keys(v as object).length === 0 &&
+        Object.getPrototypeOf(v) === Object.prototype);
     for (const [name, v] of HOSTILE) {
       const calls: [string, () => Promise<{ ok: boolean; error?: { code: string } }>][] = [
         ['syncPair userId', () => syncPairAction({ userId: v, specializationId: pair.spec })],
@@ -94,7 +146,8 @@ describe('hostile input', () => {
       ];
       // Free text that is a string is a legitimate reason (stored verbatim, see below); the
       // hostile cases are the wrong types, NUL bytes and oversize text.
-      if (!noInput(v) && !(typeof v === 'string' && v.length <= 500 && !v.includes('\u0000'))) calls.push(['startSyncJob reason', () => startSyncJobAction({ reason: v })]);
+      if (!noInput(v) && !(typeof v === 'string' && v.length <= 500 && !v.includes('\u0000')))
+        calls.push(['startSyncJob reason', () => startSyncJobAction({ reason: v })]);
       if (!noInput(v)) {
         calls.push(['startSyncJob whole input', () => startSyncJobAction(v)]);
         calls.push(['runHealthCheck input', () => runHealthCheckAction(v)]);
@@ -110,7 +163,10 @@ describe('hostile input', () => {
   });
 
   it('extra fields are refused', async () => {
-    expect(await syncPairAction({ userId: pair.userId, specializationId: pair.spec, role: 'ADMIN' })).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+    expect(await syncPairAction({ userId: pair.userId, specializationId: pair.spec, role: 'ADMIN' })).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION' },
+    });
     expect(await startSyncJobAction({ reason: 'ok', dryRun: false })).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
     expect(await runHealthCheckAction({ force: true })).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
   });
@@ -122,18 +178,27 @@ describe('hostile input', () => {
       const n = v as number;
       const cases: [string, () => Promise<unknown>][] = [
         // The other field is 0, so a call is only valid if the hostile value were a real gain.
-        ['recordProgress xpGained', () => recordProgress(pair.userId, pair.spec, { xpGained: n, sessionsCompleted: 0 }, testActor)],
-        ['recordProgress sessionsCompleted', () => recordProgress(pair.userId, pair.spec, { xpGained: 0, sessionsCompleted: n }, testActor)],
-        ['recordProgress userId', () => recordProgress(n, pair.spec, { xpGained: 1, sessionsCompleted: 1 }, testActor)],
-        ['recordProgress specialization', () => recordProgress(pair.userId, v as string, { xpGained: 1, sessionsCompleted: 1 }, testActor)],
-        ['recordProgress expectedVersion', () => recordProgress(pair.userId, pair.spec, { xpGained: 0, sessionsCompleted: 0, expectedVersion: n }, testActor)],
-        ['advanceLicense targetLevel', () => advanceLicense(pair.userId, pair.spec, n, testActor)],
-        ['advanceLicense userId', () => advanceLicense(n, pair.spec, 2, testActor)],
-        ['syncPair userId', () => syncPair(n, pair.spec, testActor)],
-        ['syncPair specialization', () => syncPair(pair.userId, v as string, testActor)],
-        ['listDesyncs kind', () => listDesyncs({ kind: v as never })],
-        ['listDesyncs limit', () => listDesyncs({ limit: n })],
-        ['listDesyncs cursor', () => listDesyncs({ cursor: v as string })],
+        ['recordProgress xpGained', () => recordProgress(db, pair.userId, pair.spec, { xpGained: n, sessionsCompleted: 0 }, testActor)],
+        [
+          'recordProgress sessionsCompleted',
+          () => recordProgress(db, pair.userId, pair.spec, { xpGained: 0, sessionsCompleted: n }, testActor),
+        ],
+        ['recordProgress userId', () => recordProgress(db, n, pair.spec, { xpGained: 1, sessionsCompleted: 1 }, testActor)],
+        [
+          'recordProgress specialization',
+          () => recordProgress(db, pair.userId, v as string, { xpGained: 1, sessionsCompleted: 1 }, testActor),
+        ],
+        [
+          'recordProgress expectedVersion',
+          () => recordProgress(db, pair.userId, pair.spec, { xpGained: 0, sessionsCompleted: 0, expectedVersion: n }, testActor),
+        ],
+        ['advanceLicense targetLevel', () => advanceLicense(db, pair.userId, pair.spec, n, testActor)],
+        ['advanceLicense userId', () => advanceLicense(db, n, pair.spec, 2, testActor)],
+        ['syncPair userId', () => syncPair(db, n, pair.spec, testActor)],
+        ['syncPair specialization', () => syncPair(db, pair.userId, v as string, testActor)],
+        ['listDesyncs kind', () => listDesyncs(db, { kind: v as never })],
+        ['listDesyncs limit', () => listDesyncs(db, { limit: n })],
+        ['listDesyncs cursor', () => listDesyncs(db, { cursor: v as string })],
       ];
       for (const [call, run] of cases) {
         const outcome = await refusedByEngine(run());
@@ -141,7 +206,9 @@ describe('hostile input', () => {
           accepted.push(`${call} <- ${name}`);
           // Only values that really are valid may pass: a missing optional field, or a number
           // that is in range for the field (e.g. targetLevel 2 is not hostile).
-          expect(`${call} <- ${name}`).toMatch(/expectedVersion <- undefined|listDesyncs (kind|limit|cursor) <- (undefined|null)|<- (numeric string|empty string)$|listDesyncs cursor <- /);
+          expect(`${call} <- ${name}`).toMatch(
+            /expectedVersion <- undefined|listDesyncs (kind|limit|cursor) <- (undefined|null)|<- (numeric string|empty string)$|listDesyncs cursor <- /,
+          );
           continue;
         }
         expect(['VALIDATION', 'NOT_FOUND'], `${call} <- ${name}: ${outcome}`).toContain(outcome);
@@ -155,13 +222,13 @@ describe('hostile input', () => {
 
   it('route handlers answer 4xx (never 500) to hostile parameters', async () => {
     for (const [name, v] of HOSTILE) {
-      const text = typeof v === 'string' ? v.slice(0, 5000) : JSON.stringify(v) ?? 'undefined';
+      const text = typeof v === 'string' ? v.slice(0, 5000) : (JSON.stringify(v) ?? 'undefined');
       const t0 = Date.now();
       const job = await syncJobRoute.GET(new Request('http://test.local/api/sync-jobs/x'), { params: Promise.resolve({ id: text }) });
       expect(job.status, `sync-jobs/${name}`).toBeGreaterThanOrEqual(400);
       expect(job.status, `sync-jobs/${name}`).toBeLessThan(500);
       const url = new URL('http://test.local/desyncs/export');
-      for (const p of ['kind', 'specialization', 'search', 'page']) url.searchParams.set(p, text.replace(/\u0000/g, ''));
+      for (const p of ['kind', 'specialization', 'search', 'page']) url.searchParams.set(p, text.replaceAll('\u0000', ''));
       const { NextRequest } = await import('next/server');
       const csv = await desyncExport.GET(new NextRequest(url));
       expect(csv.status, `desyncs/export ${name}`).toBeLessThan(500);
@@ -171,12 +238,11 @@ describe('hostile input', () => {
   });
   it('hostile free text is stored verbatim, never interpreted', async () => {
     const reason = "'; DROP TABLE users; -- <script>alert(1)</script> =SUM(A1)";
-    await getDb().syncJob.updateMany({ where: { status: 'RUNNING' }, data: { status: 'FAILED', finishedAt: new Date() } });
+    await db.syncJob.updateMany({ where: { status: 'RUNNING' }, data: { status: 'FAILED', finishedAt: new Date() } });
     const result = await startSyncJobAction({ reason });
     expect(result).toMatchObject({ ok: true });
-    const job = await getDb().syncJob.findFirstOrThrow({ where: { reason }, orderBy: { id: 'desc' } });
+    const job = await db.syncJob.findFirstOrThrow({ where: { reason }, orderBy: { id: 'desc' } });
     expect(job.reason).toBe(reason);
-    expect(await getDb().user.count()).toBeGreaterThan(0);
+    expect(await db.user.count()).toBeGreaterThan(0);
   });
-
 });

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, inject } from 'vitest';
-import { closeDb } from '../../lib/db/client';
 
 /**
  * Every test file runs on its own database, cloned from the migrated template, so a test may
- * count whole tables. DATABASE_URL points at it before any test module touches the database.
+ * count whole tables. tests/support/db.ts builds this file's clients from the URL left here;
+ * nothing is passed through process.env.
  */
 const baseUrl = inject('pgBaseUrl');
 const template = inject('pgTemplate');
@@ -16,9 +16,9 @@ await admin.connect();
 await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
 await admin.end();
 
-process.env.DATABASE_URL = `${baseUrl}/${name}`;
-process.env.SCHEDULER_ENABLED = 'false';
+(globalThis as { syncwatchTestDatabaseUrl?: string }).syncwatchTestDatabaseUrl = `${baseUrl}/${name}`;
 
 afterAll(async () => {
-  await closeDb();
+  const { closeTestDb } = await import('./db');
+  await closeTestDb();
 });

@@ -5,17 +5,24 @@ import type { Actor } from '../../lib/sync/types';
 export const testActor: Actor = { label: 'tester@test.local', userId: null, source: 'APP' };
 
 export async function createLearner(c: pg.Client, name = 'Test Learner'): Promise<number> {
-  const { rows } = await c.query<{ id: number }>(
-    `INSERT INTO users (email, name) VALUES ($1, $2) RETURNING id`,
-    [`learner-${randomUUID()}@test.local`, name],
-  );
+  const { rows } = await c.query<{ id: number }>(`INSERT INTO users (email, name) VALUES ($1, $2) RETURNING id`, [
+    `learner-${randomUUID()}@test.local`,
+    name,
+  ]);
   return rows[0]!.id;
 }
 
 /** A pair written by raw SQL, as legacy code would: levels as given, XP at the level's minimum. */
 export async function createPair(
   c: pg.Client,
-  opts: { spec?: string; progressLevel?: number | null; licenseLevel?: number | null; userId?: number; xp?: number; sessions?: number } = {},
+  opts: {
+    spec?: string;
+    progressLevel?: number | null;
+    licenseLevel?: number | null;
+    userId?: number;
+    xp?: number;
+    sessions?: number;
+  } = {},
 ): Promise<{ userId: number; spec: string }> {
   const spec = opts.spec ?? 'PLAYER';
   const userId = opts.userId ?? (await createLearner(c));
@@ -39,8 +46,15 @@ export async function createPair(
 }
 
 export async function readPairRaw(c: pg.Client, userId: number, spec: string) {
-  const p = await c.query(`SELECT current_level, total_xp, completed_sessions, version FROM specialization_progress WHERE user_id = $1 AND specialization_id = $2`, [userId, spec]);
-  const l = await c.query(`SELECT current_level, started_at, last_advanced_at, version FROM user_licenses WHERE user_id = $1 AND specialization_id = $2`, [userId, spec]);
+  const p = await c.query(
+    `SELECT current_level, total_xp, completed_sessions, version
+     FROM specialization_progress WHERE user_id = $1 AND specialization_id = $2`,
+    [userId, spec],
+  );
+  const l = await c.query(
+    `SELECT current_level, started_at, last_advanced_at, version FROM user_licenses WHERE user_id = $1 AND specialization_id = $2`,
+    [userId, spec],
+  );
   return { progress: p.rows[0] ?? null, license: l.rows[0] ?? null };
 }
 
@@ -48,9 +62,14 @@ export async function readPairRaw(c: pg.Client, userId: number, spec: string) {
 export async function countDesyncsIndependently(c: pg.Client) {
   const { rows } = await c.query(`
     SELECT
-      (SELECT count(*) FROM specialization_progress p JOIN user_licenses l USING (user_id, specialization_id) WHERE p.current_level <> l.current_level)::int AS level_mismatch,
-      (SELECT count(*) FROM specialization_progress p WHERE NOT EXISTS (SELECT 1 FROM user_licenses l WHERE l.user_id = p.user_id AND l.specialization_id = p.specialization_id))::int AS missing_license,
-      (SELECT count(*) FROM user_licenses l WHERE NOT EXISTS (SELECT 1 FROM specialization_progress p WHERE p.user_id = l.user_id AND p.specialization_id = l.specialization_id))::int AS missing_progress`);
+      (SELECT count(*) FROM specialization_progress p JOIN user_licenses l USING (user_id, specialization_id)
+       WHERE p.current_level <> l.current_level)::int AS level_mismatch,
+      (SELECT count(*) FROM specialization_progress p WHERE NOT EXISTS (
+         SELECT 1 FROM user_licenses l WHERE l.user_id = p.user_id AND l.specialization_id = p.specialization_id
+       ))::int AS missing_license,
+      (SELECT count(*) FROM user_licenses l WHERE NOT EXISTS (
+         SELECT 1 FROM specialization_progress p WHERE p.user_id = l.user_id AND p.specialization_id = l.specialization_id
+       ))::int AS missing_progress`);
   return rows[0] as { level_mismatch: number; missing_license: number; missing_progress: number };
 }
 

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDesyncs, previewSync, runHealthCheck } from '../../lib/sync';
-import { rawClient } from '../support/db';
+import { db, rawClient } from '../support/db';
 import { createLearner, createPair } from '../support/factories';
 
 /**
@@ -38,7 +38,14 @@ async function independent(): Promise<Counts> {
     GROUP BY 1, 2`);
   const out: Counts = {};
   for (const r of rows) {
-    const spec = (out[r.spec] ??= { pairs: 0, LEVEL_MISMATCH: 0, MISSING_LICENSE: 0, MISSING_PROGRESS: 0, ORPHAN_PROGRESS: 0, ORPHAN_LICENSE: 0 });
+    const spec = (out[r.spec] ??= {
+      pairs: 0,
+      LEVEL_MISMATCH: 0,
+      MISSING_LICENSE: 0,
+      MISSING_PROGRESS: 0,
+      ORPHAN_PROGRESS: 0,
+      ORPHAN_LICENSE: 0,
+    });
     spec.pairs! += r.n;
     if (r.kind !== 'CONSISTENT') spec[r.kind] = r.n;
   }
@@ -46,15 +53,22 @@ async function independent(): Promise<Counts> {
 }
 
 async function expectAgreement() {
-  const check = await runHealthCheck();
+  const check = await runHealthCheck(db);
   const expected = await independent();
   expect(check.bySpecialization).toEqual(expected);
   const total = Object.values(expected).reduce((a, s) => a + s.pairs!, 0);
-  const desynced = Object.values(expected).reduce((a, s) => a + Object.entries(s).filter(([k]) => k !== 'pairs').reduce((b, [, n]) => b + n, 0), 0);
+  const desynced = Object.values(expected).reduce(
+    (a, s) =>
+      a +
+      Object.entries(s)
+        .filter(([k]) => k !== 'pairs')
+        .reduce((b, [, n]) => b + n, 0),
+    0,
+  );
   expect(check.totalPairs).toBe(total);
   expect(check.consistentPairs).toBe(total - desynced);
-  expect((await listDesyncs({ limit: 500 })).total).toBe(desynced);
-  expect((await previewSync({ limit: 0 })).found).toBe(desynced);
+  expect((await listDesyncs(db, { limit: 500 })).total).toBe(desynced);
+  expect((await previewSync(db, { limit: 0 })).found).toBe(desynced);
   return check;
 }
 
@@ -68,15 +82,15 @@ async function bypassed(sql: string, params: unknown[] = []) {
 describe('desync detection', () => {
   it('dates a new desync from its row change when that came after the previous check, otherwise from the check that saw it', async () => {
     const early = await createPair(c, { spec: 'COACH', progressLevel: 2 });
-    const first = await runHealthCheck();
+    const first = await runHealthCheck(db);
     // Broken by an update after the first check: the update's time is when it broke.
     const updated = await createPair(c, { progressLevel: 2 });
     await c.query(`UPDATE user_licenses SET current_level = 1 WHERE user_id = $1`, [updated.userId]);
     const { rows } = await c.query<{ at: Date }>(`SELECT updated_at AS at FROM user_licenses WHERE user_id = $1`, [updated.userId]);
     // Broken by a delete, which leaves no trace: its rows last changed before the first check.
     await c.query(`DELETE FROM user_licenses WHERE user_id = $1`, [early.userId]);
-    const second = await runHealthCheck();
-    const items = (await listDesyncs({ limit: 500 })).items;
+    const second = await runHealthCheck(db);
+    const items = (await listDesyncs(db, { limit: 500 })).items;
     const since = (userId: number) => items.find((d) => d.userId === userId)!.since.getTime();
     expect(Math.abs(since(updated.userId) - rows[0]!.at.getTime())).toBeLessThanOrEqual(1);
     expect(since(early.userId)).toBeGreaterThan(first.checkedAt.getTime());
@@ -84,7 +98,9 @@ describe('desync detection', () => {
     expect(second.byKind.MISSING_LICENSE).toBeGreaterThanOrEqual(1);
     // Repair both so the cases below start from a consistent set.
     await c.query(`UPDATE user_licenses SET current_level = 2 WHERE user_id = $1`, [updated.userId]);
-    await c.query(`INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at) VALUES ($1, 'COACH', 2, now())`, [early.userId]);
+    await c.query(`INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at) VALUES ($1, 'COACH', 2, now())`, [
+      early.userId,
+    ]);
   });
 
   it('agrees with a plain join on dense learner ids', async () => {
@@ -107,7 +123,10 @@ describe('desync detection', () => {
   });
 
   it('finds pairs of learners past the end of the range', async () => {
-    await bypassed(`INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions) VALUES (2000000, 'PLAYER', 1, 0, 0)`);
+    await bypassed(
+      `INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions)
+       VALUES (2000000, 'PLAYER', 1, 0, 0)`,
+    );
     await bypassed(`INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at) VALUES (2000001, 'COACH', 1, now())`);
     const check = await expectAgreement();
     expect(check.byKind).toMatchObject({ ORPHAN_PROGRESS: 2, ORPHAN_LICENSE: 2 });

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getRunningJob, listSyncJobItems, runSyncJob } from '../../lib/sync';
-import { rawClient } from '../support/db';
+import { db, rawClient } from '../support/db';
 import { countDesyncsIndependently, createPair, testActor } from '../support/factories';
 
 /**
@@ -39,15 +39,20 @@ async function afterKill<T>(read: () => Promise<T>): Promise<T> {
 }
 
 async function killEngineConnections() {
-  await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`);
+  await c.query(
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+     WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+  );
 }
 
 describe('connections killed during sync jobs', () => {
-  it('20 kills at random points: no half-written pair, the job ends with a reason, the slot is freed, the next run finishes the work', async () => {
+  const twentyKills =
+    '20 kills at random points: no half-written pair, the job ends with a reason, the slot is freed, the next run finishes the work';
+  it(twentyKills, async () => {
     const outcomes: Record<string, number> = {};
     for (let round = 0; round < 20; round++) {
       await breakAll();
-      const job = runSyncJob({ trigger: 'MANUAL', actor: testActor, batchSize: 7 });
+      const job = runSyncJob(db, { trigger: 'MANUAL', actor: testActor, batchSize: 7 });
       await new Promise((r) => setTimeout(r, Math.random() * 120));
       await killEngineConnections();
       const result = await job.then(
@@ -57,16 +62,16 @@ describe('connections killed during sync jobs', () => {
       // A kill that lands before the job is claimed fails the claim itself; nothing was started.
       if (result instanceof Error) {
         outcomes.CLAIM_FAILED = (outcomes.CLAIM_FAILED ?? 0) + 1;
-        expect(await afterKill(() => getRunningJob())).toBeNull();
+        expect(await afterKill(() => getRunningJob(db))).toBeNull();
         continue;
       }
       outcomes[result.status] = (outcomes[result.status] ?? 0) + 1;
       expect(['SUCCEEDED', 'PARTIAL', 'FAILED']).toContain(result.status);
       if (result.status === 'FAILED') expect(result.error).toMatch(/connection|terminat/i);
-      expect(await afterKill(() => getRunningJob())).toBeNull();
+      expect(await afterKill(() => getRunningJob(db))).toBeNull();
 
       // Every item recorded SYNCED is really repaired, and has exactly one audit event.
-      const { items } = await afterKill(() => listSyncJobItems(result.id, { limit: 1000 }));
+      const { items } = await afterKill(() => listSyncJobItems(db, result.id, { limit: 1000 }));
       const synced = items.filter((i) => i.outcome === 'SYNCED');
       expect(synced.length).toBe(result.synced);
       if (synced.length) {
@@ -77,11 +82,13 @@ describe('connections killed during sync jobs', () => {
         );
         expect(rows[0].bad).toBe(0);
       }
-      const audits = await c.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'SYNC_JOB_REPAIR' AND sync_job_id = $1`, [result.id]);
+      const audits = await c.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'SYNC_JOB_REPAIR' AND sync_job_id = $1`, [
+        result.id,
+      ]);
       expect(audits.rows[0].n).toBe(result.synced);
 
       // The next run brings desyncs to zero.
-      const next = await afterKill(() => runSyncJob({ trigger: 'MANUAL', actor: testActor }));
+      const next = await afterKill(() => runSyncJob(db, { trigger: 'MANUAL', actor: testActor }));
       expect(next.status).toBe('SUCCEEDED');
       expect(await countDesyncsIndependently(c)).toEqual({ level_mismatch: 0, missing_license: 0, missing_progress: 0 });
     }

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLatestHealthCheck, listDesyncs, listHealthChecks, runHealthCheck } from '../../lib/sync';
-import { rawClient } from '../support/db';
+import { db, rawClient } from '../support/db';
 import { countDesyncsIndependently, createLearner, createPair } from '../support/factories';
 
 /**
@@ -20,7 +20,11 @@ beforeAll(async () => {
   // Orphans exist only where the foreign keys were bypassed, as a restore of an old backup would.
   await c.query(`SET session_replication_role = replica`);
   for (let i = 0; i < known.ORPHAN_PROGRESS; i++) {
-    await c.query(`INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions) VALUES ($1, 'PLAYER', 1, 0, 0)`, [900_000 + i]);
+    await c.query(
+      `INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions)
+       VALUES ($1, 'PLAYER', 1, 0, 0)`,
+      [900_000 + i],
+    );
   }
   await c.query(`INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at) VALUES (910000, 'COACH', 1, now())`);
   await c.query(`SET session_replication_role = origin`);
@@ -31,13 +35,17 @@ afterAll(async () => {
 
 describe('runHealthCheck', () => {
   it('counts every desync kind exactly and computes the consistency rate', async () => {
-    const check = await runHealthCheck();
+    const check = await runHealthCheck(db);
     const total = Object.values(known).reduce((a, b) => a + b, 0);
     expect(check.totalPairs).toBe(total);
     expect(check.consistentPairs).toBe(known.consistent);
     expect(check.consistencyRate).toBeCloseTo(known.consistent / total, 10);
     expect(check.byKind).toEqual({
-      LEVEL_MISMATCH: 7, MISSING_LICENSE: 5, MISSING_PROGRESS: 4, ORPHAN_PROGRESS: 2, ORPHAN_LICENSE: 1,
+      LEVEL_MISMATCH: 7,
+      MISSING_LICENSE: 5,
+      MISSING_PROGRESS: 4,
+      ORPHAN_PROGRESS: 2,
+      ORPHAN_LICENSE: 1,
     });
     expect(check.orphans).toBe(3);
     expect(check.bySpecialization.INTERNSHIP).toMatchObject({ MISSING_LICENSE: 5 });
@@ -50,27 +58,27 @@ describe('runHealthCheck', () => {
   });
 
   it('stores a snapshot and keeps the current desync list queryable', async () => {
-    const check = await runHealthCheck();
-    expect(await getLatestHealthCheck()).toMatchObject({ id: check.id, totalPairs: check.totalPairs });
-    const page = await listDesyncs({ limit: 500 });
+    const check = await runHealthCheck(db);
+    expect(await getLatestHealthCheck(db)).toMatchObject({ id: check.id, totalPairs: check.totalPairs });
+    const page = await listDesyncs(db, { limit: 500 });
     expect(page.total).toBe(19);
     expect(page.items.filter((d) => d.kind === 'MISSING_PROGRESS')).toHaveLength(4);
-    const history = await listHealthChecks();
+    const history = await listHealthChecks(db);
     expect(history.map((h) => h.id)).toEqual([...history.map((h) => h.id)].sort((a, b) => a - b));
   });
 
   it('keeps "since" for a pair that stays out of sync and drops repaired pairs', async () => {
     const { userId } = await createPair(c, { progressLevel: 2, licenseLevel: 1 });
-    await runHealthCheck();
-    const row = (await listDesyncs({ limit: 500 })).items.find((d) => d.userId === userId)!;
+    await runHealthCheck(db);
+    const row = (await listDesyncs(db, { limit: 500 })).items.find((d) => d.userId === userId)!;
     expect(row).toMatchObject({ kind: 'LEVEL_MISMATCH', progressLevel: 2, licenseLevel: 1 });
     await new Promise((r) => setTimeout(r, 20));
-    await runHealthCheck();
-    const again = (await listDesyncs({ limit: 500 })).items.find((d) => d.userId === userId)!;
+    await runHealthCheck(db);
+    const again = (await listDesyncs(db, { limit: 500 })).items.find((d) => d.userId === userId)!;
     expect(again.since).toEqual(row.since);
     await c.query(`UPDATE user_licenses SET current_level = 2 WHERE user_id = $1`, [userId]);
-    await runHealthCheck();
-    expect((await listDesyncs({ limit: 500 })).items.find((d) => d.userId === userId)).toBeUndefined();
+    await runHealthCheck(db);
+    expect((await listDesyncs(db, { limit: 500 })).items.find((d) => d.userId === userId)).toBeUndefined();
   });
 });
 
@@ -78,34 +86,34 @@ describe('listDesyncs', () => {
   it('filters by kind and specialization, and searches by email or name', async () => {
     const id = await createLearner(c, 'Zebulon Quartz');
     await createPair(c, { userId: id, progressLevel: 1, licenseLevel: 2 });
-    await runHealthCheck();
-    expect((await listDesyncs({ kind: 'MISSING_LICENSE' })).total).toBe(5);
-    expect((await listDesyncs({ specialization: 'COACH' })).total).toBe(5);
-    expect((await listDesyncs({ kind: 'MISSING_PROGRESS', specialization: 'PLAYER' })).total).toBe(0);
-    const byName = await listDesyncs({ search: 'zebulon' });
+    await runHealthCheck(db);
+    expect((await listDesyncs(db, { kind: 'MISSING_LICENSE' })).total).toBe(5);
+    expect((await listDesyncs(db, { specialization: 'COACH' })).total).toBe(5);
+    expect((await listDesyncs(db, { kind: 'MISSING_PROGRESS', specialization: 'PLAYER' })).total).toBe(0);
+    const byName = await listDesyncs(db, { search: 'zebulon' });
     expect(byName.items.map((d) => d.userId)).toEqual([id]);
-    expect((await listDesyncs({ search: '%' })).total).toBe(0); // a wildcard is searched as a character
-    expect((await listDesyncs({ search: "'; DROP TABLE users; --" })).total).toBe(0);
-    expect((await listDesyncs({ search: 'x'.repeat(10_000) })).total).toBe(0);
+    expect((await listDesyncs(db, { search: '%' })).total).toBe(0); // a wildcard is searched as a character
+    expect((await listDesyncs(db, { search: "'; DROP TABLE users; --" })).total).toBe(0);
+    expect((await listDesyncs(db, { search: 'x'.repeat(10_000) })).total).toBe(0);
   });
 
   it('pages with a cursor in a stable order without repeating or skipping rows', async () => {
-    const all = (await listDesyncs({ limit: 500 })).items.map((d) => `${d.userId}:${d.specializationId}:${d.kind}`);
+    const all = (await listDesyncs(db, { limit: 500 })).items.map((d) => `${d.userId}:${d.specializationId}:${d.kind}`);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: Awaited<ReturnType<typeof listDesyncs>> = await listDesyncs({ limit: 4, cursor });
+      const page: Awaited<ReturnType<typeof listDesyncs>> = await listDesyncs(db, { limit: 4, cursor });
       seen.push(...page.items.map((d) => `${d.userId}:${d.specializationId}:${d.kind}`));
       cursor = page.nextCursor;
     } while (cursor);
     expect(seen).toEqual(all);
-    const offsetPage = await listDesyncs({ limit: 4, offset: 4 });
+    const offsetPage = await listDesyncs(db, { limit: 4, offset: 4 });
     expect(offsetPage.items.map((d) => `${d.userId}:${d.specializationId}:${d.kind}`)).toEqual(all.slice(4, 8));
   });
 
   it('refuses an unknown kind or a forged cursor with VALIDATION', async () => {
-    await expect(listDesyncs({ kind: 'NOPE' as never })).rejects.toMatchObject({ code: 'VALIDATION' });
-    await expect(listDesyncs({ cursor: 'not-a-cursor' })).rejects.toMatchObject({ code: 'VALIDATION' });
-    await expect(listDesyncs({ limit: 0 })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(listDesyncs(db, { kind: 'NOPE' as never })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(listDesyncs(db, { cursor: 'not-a-cursor' })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(listDesyncs(db, { limit: 0 })).rejects.toMatchObject({ code: 'VALIDATION' });
   });
 });

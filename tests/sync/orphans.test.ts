@@ -4,7 +4,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteOrphans, findOrphans, restoreOrphans, runHealthCheck } from '../../lib/sync';
-import { rawClient } from '../support/db';
+import { db, rawClient } from '../support/db';
 import { createPair, testActor } from '../support/factories';
 
 /** The whole orphan cycle on a scratch database whose constraints were bypassed. */
@@ -24,8 +24,14 @@ beforeAll(async () => {
   await c.query(`SET session_replication_role = replica`);
   await c.query(`DELETE FROM users WHERE id = $1`, [gone.userId]);
   // ...and rows written for learners that never existed.
-  await c.query(`INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at, last_advanced_at) VALUES (990001, 'PLAYER', 2, '2025-01-02T03:04:05.678Z', '2025-06-01T00:00:00.001Z')`);
-  await c.query(`INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions) VALUES (990002, 'INTERNSHIP', 1, 42, 1)`);
+  await c.query(
+    `INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at, last_advanced_at)
+     VALUES (990001, 'PLAYER', 2, '2025-01-02T03:04:05.678Z', '2025-06-01T00:00:00.001Z')`,
+  );
+  await c.query(
+    `INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions)
+     VALUES (990002, 'INTERNSHIP', 1, 42, 1)`,
+  );
   await c.query(`SET session_replication_role = origin`);
 });
 afterAll(async () => {
@@ -35,28 +41,33 @@ afterAll(async () => {
 describe('orphan recovery', () => {
   it('reports orphan rows with the reason, writing nothing', async () => {
     const before = await dump();
-    const found = await findOrphans();
+    const found = await findOrphans(db);
     expect(found.progress.map((r) => r.user_id).sort()).toHaveLength(2);
     expect(found.licenses).toHaveLength(2);
-    expect(found.licenses.find((r) => r.user_id === 990001)).toMatchObject({ reason: 'learner 990001 does not exist', last_advanced_at: '2025-06-01T00:00:00.001000Z' });
+    expect(found.licenses.find((r) => r.user_id === 990001)).toMatchObject({
+      reason: 'learner 990001 does not exist',
+      last_advanced_at: '2025-06-01T00:00:00.001000Z',
+    });
     expect(await dump()).toEqual(before);
-    const check = await runHealthCheck();
+    const check = await runHealthCheck(db);
     expect(check.orphans).toBe(3); // pairs: the deleted learner's, 990001's, 990002's
   });
 
   it('deletes with a backup first, then restores identical rows', async () => {
     const before = await dump();
     const backupPath = path.join(dir, 'orphans.json');
-    const result = await deleteOrphans({ backupPath, actor: testActor, reason: 'cleanup after restore' });
+    const result = await deleteOrphans(db, { backupPath, actor: testActor, reason: 'cleanup after restore' });
     expect(result.deleted).toEqual({ progress: 2, licenses: 2 });
     const backup = JSON.parse(readFileSync(backupPath, 'utf8'));
     expect(backup.progress).toHaveLength(2);
-    expect(Object.keys(backup.licenses[0]).sort()).toEqual(['created_at', 'last_advanced_at', 'current_level', 'specialization_id', 'started_at', 'updated_at', 'user_id', 'version'].sort());
-    expect((await findOrphans()).progress).toHaveLength(0);
+    expect(Object.keys(backup.licenses[0]).sort()).toEqual(
+      ['created_at', 'last_advanced_at', 'current_level', 'specialization_id', 'started_at', 'updated_at', 'user_id', 'version'].sort(),
+    );
+    expect((await findOrphans(db)).progress).toHaveLength(0);
     const audit = await c.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'ORPHANS_DELETED'`);
     expect(audit.rows[0].n).toBe(1);
 
-    const restored = await restoreOrphans({ backupPath, actor: testActor });
+    const restored = await restoreOrphans(db, { backupPath, actor: testActor });
     expect(restored.restored).toEqual({ progress: 2, licenses: 2 });
     expect(await dump()).toEqual(before);
   });
@@ -65,15 +76,15 @@ describe('orphan recovery', () => {
     const before = await dump();
     const existing = path.join(dir, 'already-there.json');
     writeFileSync(existing, '{}');
-    await expect(deleteOrphans({ backupPath: existing, actor: testActor })).rejects.toThrow(/EEXIST/);
-    await expect(deleteOrphans({ backupPath: path.join(dir, 'no/such/dir.json'), actor: testActor })).rejects.toThrow();
+    await expect(deleteOrphans(db, { backupPath: existing, actor: testActor })).rejects.toThrow(/EEXIST/);
+    await expect(deleteOrphans(db, { backupPath: path.join(dir, 'no/such/dir.json'), actor: testActor })).rejects.toThrow();
     expect(await dump()).toEqual(before);
   });
 
   it('refuses a file that is not a backup', async () => {
     const bogus = path.join(dir, 'bogus.json');
     writeFileSync(bogus, JSON.stringify({ kind: 'something-else' }));
-    await expect(restoreOrphans({ backupPath: bogus, actor: testActor })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(restoreOrphans(db, { backupPath: bogus, actor: testActor })).rejects.toMatchObject({ code: 'VALIDATION' });
     expect(existsSync(bogus)).toBe(true);
   });
 });

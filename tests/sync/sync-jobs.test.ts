@@ -1,10 +1,17 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  getRunningJob, listDesyncs, listSyncJobItems, previewSync, runHealthCheck, runSyncJob, startSyncJob, syncPair,
+  getRunningJob,
+  listDesyncs,
+  listSyncJobItems,
+  previewSync,
+  runHealthCheck,
+  runSyncJob,
+  startSyncJob,
+  syncPair,
   type SyncJobSummary,
 } from '../../lib/sync';
-import { rawClient } from '../support/db';
+import { db, rawClient } from '../support/db';
 import { countDesyncsIndependently, createPair, failWritesOf, readPairRaw, testActor } from '../support/factories';
 
 let c: pg.Client;
@@ -26,7 +33,7 @@ async function waitForJob(id: number): Promise<SyncJobSummary> {
     if (rows[0]?.status !== 'RUNNING') break;
     await new Promise((r) => setTimeout(r, 25));
   }
-  const { items } = await import('../../lib/sync').then((m) => m.listSyncJobs({ limit: 50 }));
+  const { items } = await import('../../lib/sync').then((m) => m.listSyncJobs(db, { limit: 50 }));
   return items.find((j) => j.id === id)!;
 }
 
@@ -36,17 +43,25 @@ describe('syncPair', () => {
     const noLicense = await createPair(c, { progressLevel: 2, licenseLevel: null });
     const noProgress = await createPair(c, { spec: 'COACH', progressLevel: null, licenseLevel: 4 });
 
-    expect(await syncPair(mismatch.userId, 'PLAYER', testActor)).toMatchObject({ outcome: 'SYNCED', kind: 'LEVEL_MISMATCH', after: { licenseLevel: 3 } });
+    expect(await syncPair(db, mismatch.userId, 'PLAYER', testActor)).toMatchObject({
+      outcome: 'SYNCED',
+      kind: 'LEVEL_MISMATCH',
+      after: { licenseLevel: 3 },
+    });
     expect((await readPairRaw(c, mismatch.userId, 'PLAYER')).license.current_level).toBe(3);
 
-    expect(await syncPair(noLicense.userId, 'PLAYER', testActor)).toMatchObject({ outcome: 'SYNCED', kind: 'MISSING_LICENSE' });
+    expect(await syncPair(db, noLicense.userId, 'PLAYER', testActor)).toMatchObject({ outcome: 'SYNCED', kind: 'MISSING_LICENSE' });
     expect((await readPairRaw(c, noLicense.userId, 'PLAYER')).license.current_level).toBe(2);
 
-    expect(await syncPair(noProgress.userId, 'COACH', testActor)).toMatchObject({ outcome: 'SYNCED', kind: 'MISSING_PROGRESS' });
-    expect((await readPairRaw(c, noProgress.userId, 'COACH')).progress).toMatchObject({ current_level: 4, total_xp: 80_000, completed_sessions: 36 });
+    expect(await syncPair(db, noProgress.userId, 'COACH', testActor)).toMatchObject({ outcome: 'SYNCED', kind: 'MISSING_PROGRESS' });
+    expect((await readPairRaw(c, noProgress.userId, 'COACH')).progress).toMatchObject({
+      current_level: 4,
+      total_xp: 80_000,
+      completed_sessions: 36,
+    });
 
     const versions = await readPairRaw(c, mismatch.userId, 'PLAYER');
-    expect(await syncPair(mismatch.userId, 'PLAYER', testActor)).toMatchObject({ outcome: 'NOOP' });
+    expect(await syncPair(db, mismatch.userId, 'PLAYER', testActor)).toMatchObject({ outcome: 'NOOP' });
     expect(await readPairRaw(c, mismatch.userId, 'PLAYER')).toEqual(versions);
     const { rows } = await c.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'SYNC_PAIR'`);
     expect(rows[0].n).toBe(3);
@@ -54,9 +69,12 @@ describe('syncPair', () => {
 
   it('reports an orphan and never deletes it', async () => {
     await c.query(`SET session_replication_role = replica`);
-    await c.query(`INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions) VALUES (777777, 'PLAYER', 1, 0, 0)`);
+    await c.query(
+      `INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions)
+       VALUES (777777, 'PLAYER', 1, 0, 0)`,
+    );
     await c.query(`SET session_replication_role = origin`);
-    expect(await syncPair(777777, 'PLAYER', testActor)).toMatchObject({ outcome: 'REPORTED', kind: 'ORPHAN_PROGRESS' });
+    expect(await syncPair(db, 777777, 'PLAYER', testActor)).toMatchObject({ outcome: 'REPORTED', kind: 'ORPHAN_PROGRESS' });
     expect((await readPairRaw(c, 777777, 'PLAYER')).progress).not.toBeNull();
   });
 });
@@ -73,30 +91,44 @@ describe('runSyncJob', () => {
 
   it('a dry run writes nothing, and a real run then does exactly what it showed', async () => {
     await makeDesyncs();
-    const snapshot = async () => (await c.query(`SELECT * FROM specialization_progress ORDER BY 1, 2`)).rows.concat((await c.query(`SELECT * FROM user_licenses ORDER BY 1, 2`)).rows);
+    const snapshot = async () =>
+      (await c.query(`SELECT * FROM specialization_progress ORDER BY 1, 2`)).rows.concat(
+        (await c.query(`SELECT * FROM user_licenses ORDER BY 1, 2`)).rows,
+      );
     const before = await snapshot();
-    const preview = await runSyncJob({ trigger: 'MANUAL', actor: testActor, dryRun: true });
+    const preview = await runSyncJob(db, { trigger: 'MANUAL', actor: testActor, dryRun: true });
     expect(preview.found).toBe(13);
     expect(preview.byKind).toMatchObject({ LEVEL_MISMATCH: 6, MISSING_LICENSE: 4, MISSING_PROGRESS: 3 });
     expect(await snapshot()).toEqual(before);
     expect((await c.query(`SELECT count(*)::int AS n FROM sync_jobs`)).rows[0].n).toBe(0);
 
-    const job = await runSyncJob({ trigger: 'MANUAL', actor: testActor, reason: 'weekly cleanup', batchSize: 4 });
-    expect(job).toMatchObject({ status: 'SUCCEEDED', found: 13, synced: 13, failed: 0, done: 13, reason: 'weekly cleanup', actor: testActor.label, trigger: 'MANUAL' });
+    const job = await runSyncJob(db, { trigger: 'MANUAL', actor: testActor, reason: 'weekly cleanup', batchSize: 4 });
+    expect(job).toMatchObject({
+      status: 'SUCCEEDED',
+      found: 13,
+      synced: 13,
+      failed: 0,
+      done: 13,
+      reason: 'weekly cleanup',
+      actor: testActor.label,
+      trigger: 'MANUAL',
+    });
     expect(job.durationMs).toBeGreaterThanOrEqual(0);
-    const { items, total } = await listSyncJobItems(job.id, { limit: 100 });
+    const { items, total } = await listSyncJobItems(db, job.id, { limit: 100 });
     expect(total).toBe(13);
     const key = (i: { userId: number; specializationId: string }) => `${i.userId}:${i.specializationId}`;
-    expect(items.map((i) => [key(i), i.kind, i.before, i.after]).sort()).toEqual(preview.items.map((i) => [key(i), i.kind, i.before, i.after]).sort());
+    expect(items.map((i) => [key(i), i.kind, i.before, i.after]).sort()).toEqual(
+      preview.items.map((i) => [key(i), i.kind, i.before, i.after]).sort(),
+    );
     expect(await countDesyncsIndependently(c)).toEqual({ level_mismatch: 0, missing_license: 0, missing_progress: 0 });
     // The job refreshed the figures: the dashboard's list is empty.
-    expect((await listDesyncs()).total).toBe(0);
+    expect((await listDesyncs(db)).total).toBe(0);
   });
 
   it('is idempotent: a second job finds nothing', async () => {
     await makeDesyncs();
-    await runSyncJob({ trigger: 'SCHEDULED', actor: { label: 'scheduler', source: 'SYNC_JOB' } });
-    const again = await runSyncJob({ trigger: 'SCHEDULED', actor: { label: 'scheduler', source: 'SYNC_JOB' } });
+    await runSyncJob(db, { trigger: 'SCHEDULED', actor: { label: 'scheduler', source: 'SYNC_JOB' } });
+    const again = await runSyncJob(db, { trigger: 'SCHEDULED', actor: { label: 'scheduler', source: 'SYNC_JOB' } });
     expect(again).toMatchObject({ status: 'SUCCEEDED', found: 0, synced: 0 });
   });
 
@@ -106,12 +138,12 @@ describe('runSyncJob', () => {
     const restore = await failWritesOf(c, 'user_licenses', bad.userId);
     let job: SyncJobSummary;
     try {
-      job = await runSyncJob({ trigger: 'MANUAL', actor: testActor, batchSize: 5 });
+      job = await runSyncJob(db, { trigger: 'MANUAL', actor: testActor, batchSize: 5 });
     } finally {
       await restore();
     }
     expect(job).toMatchObject({ status: 'PARTIAL', found: 13, synced: 12, failed: 1 });
-    const { items } = await listSyncJobItems(job.id, { limit: 100 });
+    const { items } = await listSyncJobItems(db, job.id, { limit: 100 });
     const failed = items.filter((i) => i.outcome === 'FAILED');
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({ userId: bad.userId, after: null });
@@ -123,7 +155,10 @@ describe('runSyncJob', () => {
     await makeDesyncs();
     const a = { label: 'alice@test.local', source: 'ADMIN' as const };
     const b = { label: 'bob@test.local', source: 'ADMIN' as const };
-    const results = await Promise.allSettled([runSyncJob({ trigger: 'MANUAL', actor: a }), runSyncJob({ trigger: 'MANUAL', actor: b })]);
+    const results = await Promise.allSettled([
+      runSyncJob(db, { trigger: 'MANUAL', actor: a }),
+      runSyncJob(db, { trigger: 'MANUAL', actor: b }),
+    ]);
     const ok = results.filter((r) => r.status === 'fulfilled');
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(ok).toHaveLength(1);
@@ -138,13 +173,20 @@ describe('runSyncJob', () => {
     const seen: { done: number; total: number }[] = [];
     let runningSeen: SyncJobSummary | null = null;
     let secondStart: unknown;
-    const job = await runSyncJob({
-      trigger: 'MANUAL', actor: testActor, batchSize: 10,
+    const job = await runSyncJob(db, {
+      trigger: 'MANUAL',
+      actor: testActor,
+      batchSize: 10,
       onProgress: (done, total) => {
         seen.push({ done, total });
       },
     });
-    expect(seen).toEqual([{ done: 0, total: 30 }, { done: 10, total: 30 }, { done: 20, total: 30 }, { done: 30, total: 30 }]);
+    expect(seen).toEqual([
+      { done: 0, total: 30 },
+      { done: 10, total: 30 },
+      { done: 20, total: 30 },
+      { done: 30, total: 30 },
+    ]);
     expect(job.done).toBe(30);
 
     const pairs = [];
@@ -153,15 +195,15 @@ describe('runSyncJob', () => {
     const blocker = await rawClient();
     await blocker.query('BEGIN');
     await blocker.query(`SELECT 1 FROM specialization_progress WHERE user_id = $1 FOR UPDATE`, [pairs.at(-1)!.userId]);
-    const started = await startSyncJob({ trigger: 'MANUAL', actor: testActor, batchSize: 1 });
+    const started = await startSyncJob(db, { trigger: 'MANUAL', actor: testActor, batchSize: 1 });
     expect(started.status).toBe('RUNNING');
     try {
-      await startSyncJob({ trigger: 'MANUAL', actor: { label: 'other@test.local', source: 'ADMIN' } });
+      await startSyncJob(db, { trigger: 'MANUAL', actor: { label: 'other@test.local', source: 'ADMIN' } });
     } catch (err) {
       secondStart = err;
     }
     for (let i = 0; i < 400 && (runningSeen?.done ?? 0) < 29; i++) {
-      runningSeen = await getRunningJob();
+      runningSeen = await getRunningJob(db);
       await new Promise((r) => setTimeout(r, 25));
     }
     await blocker.query('COMMIT');
@@ -176,29 +218,38 @@ describe('runSyncJob', () => {
   it('stops between batches when cancelled (shutdown), freeing the slot', async () => {
     await makeDesyncs();
     const controller = new AbortController();
-    const job = await runSyncJob({
-      trigger: 'SCHEDULED', actor: testActor, batchSize: 5, signal: controller.signal,
-      onProgress: (done) => { if (done === 5) controller.abort('test shutdown'); },
+    const job = await runSyncJob(db, {
+      trigger: 'SCHEDULED',
+      actor: testActor,
+      batchSize: 5,
+      signal: controller.signal,
+      onProgress: (done) => {
+        if (done === 5) controller.abort('test shutdown');
+      },
     });
     expect(job).toMatchObject({ status: 'FAILED', done: 5, synced: 5 });
     expect(job.error).toMatch(/cancelled \(test shutdown\) after 5 of 13/);
-    expect(await getRunningJob()).toBeNull();
-    expect((await runSyncJob({ trigger: 'MANUAL', actor: testActor })).synced).toBe(8);
+    expect(await getRunningJob(db)).toBeNull();
+    expect((await runSyncJob(db, { trigger: 'MANUAL', actor: testActor })).synced).toBe(8);
   });
 
   it('writes one audit event per repaired pair, tied to the job', async () => {
     await makeDesyncs();
-    const job = await runSyncJob({ trigger: 'MANUAL', actor: testActor });
-    const { rows } = await c.query(`SELECT count(*)::int AS n, count(DISTINCT (user_id, specialization_id))::int AS pairs FROM audit_events WHERE action = 'SYNC_JOB_REPAIR' AND sync_job_id = $1`, [job.id]);
+    const job = await runSyncJob(db, { trigger: 'MANUAL', actor: testActor });
+    const { rows } = await c.query(
+      `SELECT count(*)::int AS n, count(DISTINCT (user_id, specialization_id))::int AS pairs
+       FROM audit_events WHERE action = 'SYNC_JOB_REPAIR' AND sync_job_id = $1`,
+      [job.id],
+    );
     expect(rows[0]).toEqual({ n: 13, pairs: 13 });
   });
 
   it('the health check after a job reflects the repairs', async () => {
     await makeDesyncs();
-    expect((await runHealthCheck()).consistentPairs).toBe(5);
-    await runSyncJob({ trigger: 'MANUAL', actor: testActor });
-    const check = await runHealthCheck();
+    expect((await runHealthCheck(db)).consistentPairs).toBe(5);
+    await runSyncJob(db, { trigger: 'MANUAL', actor: testActor });
+    const check = await runHealthCheck(db);
     expect(check.consistencyRate).toBe(1);
-    expect(await previewSync()).toMatchObject({ found: 0, items: [] });
+    expect(await previewSync(db)).toMatchObject({ found: 0, items: [] });
   });
 });

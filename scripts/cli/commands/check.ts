@@ -15,10 +15,10 @@ export const checkCommand = defineCommand({
   ],
   options: { json: { type: 'boolean', default: false } },
   schema: z.strictObject({ json: z.boolean(), _: z.array(z.string()).max(0, 'takes no arguments') }),
-  async run(args, io) {
+  async run(args, io, db) {
     const started = Date.now();
-    const latest = await runHealthCheck({ source: 'CLI' });
-    const report = await getIntegrityReport({ latest, now: io.now() });
+    const latest = await runHealthCheck(db, { source: 'CLI' });
+    const report = await getIntegrityReport(db, { latest, now: io.now() });
     if (args.json) io.out(JSON.stringify(report, null, 2));
     else printReport(report, Date.now() - started, io);
     return report.healthy ? EXIT.OK : EXIT.FAILURE;
@@ -41,11 +41,16 @@ function printReport(r: IntegrityReport, tookMs: number, io: CliIO) {
   const j = r.job;
   const now = io.now();
   const state = j.state === 'OVERDUE' ? 'OVERDUE' : j.state === 'NEVER_RUN' ? 'never run yet' : 'on schedule';
-  io.out(`  Sync job     ${state}; last success ${j.lastSuccessAt ? `${stamp(new Date(j.lastSuccessAt))} (${ago(new Date(j.lastSuccessAt), now)})` : 'never'}`);
-  if (j.overdueAfter) io.out(`               overdue after ${stamp(new Date(j.overdueAfter))}; next scheduled sync ${stamp(j.nextSyncAt ? new Date(j.nextSyncAt) : null)}`);
+  const date = (iso: string | null) => (iso ? new Date(iso) : null);
+  const lastSuccess = j.lastSuccessAt ? `${stamp(date(j.lastSuccessAt))} (${ago(new Date(j.lastSuccessAt), now)})` : 'never';
+  io.out(`  Sync job     ${state}; last success ${lastSuccess}`);
+  if (j.overdueAfter) {
+    io.out(`               overdue after ${stamp(date(j.overdueAfter))}; next scheduled sync ${stamp(date(j.nextSyncAt))}`);
+  }
   if (j.lastSync) {
     const s = j.lastSync;
-    io.out(`  Last job     #${s.id} ${s.status} (${s.trigger} by ${s.actor}), finished ${stamp(s.finishedAt ? new Date(s.finishedAt) : null)}: synced ${int(s.synced)}, failed ${int(s.failed)}, reported ${int(s.reported)}`);
+    const counts = `synced ${int(s.synced)}, failed ${int(s.failed)}, reported ${int(s.reported)}`;
+    io.out(`  Last job     #${s.id} ${s.status} (${s.trigger} by ${s.actor}), finished ${stamp(date(s.finishedAt))}: ${counts}`);
   }
   if (r.problems.length) {
     io.out('Problems:');

@@ -5,4 +5,5 @@ import { orphansCommand } from './orphans';
 import { syncCommand } from './sync';
 
 /** Every CLI command, in the order `syncwatch --help` lists them. Add new ones here. */
-export const COMMANDS: CliCommand<any>[] = [checkCommand, syncCommand, jobsCommand, orphansCommand];
+// Each command's run() takes its own argument type; the dispatcher only hands it what its schema parsed.
+export const COMMANDS = [checkCommand, syncCommand, jobsCommand, orphansCommand] as CliCommand<unknown>[];

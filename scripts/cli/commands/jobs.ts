@@ -19,8 +19,8 @@ export const jobsCommand = defineCommand({
     json: z.boolean(),
     _: z.array(z.string()).max(0, 'takes no arguments'),
   }),
-  async run(args, io) {
-    const { items, total } = await listSyncJobs({ limit: args.limit });
+  async run(args, io, db) {
+    const { items, total } = await listSyncJobs(db, { limit: args.limit });
     if (args.json) {
       io.out(JSON.stringify({ total, items }, null, 2));
       return EXIT.OK;

@@ -41,27 +41,30 @@ export const orphansCommand = defineCommand({
     .refine((a) => !(a.delete && a.restore), { message: '--delete and --restore cannot be combined' })
     .refine((a) => !a.delete || a.backup, { message: '--delete needs --backup FILE: the rows are written there first' })
     .refine((a) => a.delete || !a.backup, { message: '--backup goes with --delete' }),
-  async run(args, io) {
+  async run(args, io, db) {
     try {
       if (args.restore) {
-        const result = await restoreOrphans({ backupPath: path.resolve(args.restore), actor: CLI_ACTOR });
-        io.out(`Restored ${int(result.restored.progress)} progress and ${int(result.restored.licenses)} license row(s) from ${args.restore}.`);
+        const result = await restoreOrphans(db, { backupPath: path.resolve(args.restore), actor: CLI_ACTOR });
+        io.out(
+          `Restored ${int(result.restored.progress)} progress and ${int(result.restored.licenses)} license row(s) from ${args.restore}.`,
+        );
         if (result.skipped.progress + result.skipped.licenses) {
           io.out(`Skipped ${int(result.skipped.progress + result.skipped.licenses)} row(s) that already exist.`);
         }
         return EXIT.OK;
       }
       if (args.delete) {
-        const result = await deleteOrphans({ backupPath: path.resolve(args.backup!), actor: CLI_ACTOR, reason: args.reason ?? null });
+        const result = await deleteOrphans(db, { backupPath: path.resolve(args.backup!), actor: CLI_ACTOR, reason: args.reason ?? null });
         if (!result.backupPath) {
           io.out('No orphan rows: nothing deleted, no backup written.');
           return EXIT.OK;
         }
-        io.out(`Backed up to ${result.backupPath}, then deleted ${int(result.deleted.progress)} progress and ${int(result.deleted.licenses)} license row(s).`);
+        const { progress, licenses } = result.deleted;
+        io.out(`Backed up to ${result.backupPath}, then deleted ${int(progress)} progress and ${int(licenses)} license row(s).`);
         io.out(`Undo with: syncwatch orphans --restore ${args.backup}`);
         return EXIT.OK;
       }
-      const found = await findOrphans();
+      const found = await findOrphans(db);
       if (args.json) {
         io.out(JSON.stringify(found, null, 2));
         return EXIT.OK;
@@ -75,7 +78,9 @@ export const orphansCommand = defineCommand({
         return EXIT.OK;
       }
       io.out(table(['ROW', 'LEARNER', 'SPECIALIZATION', 'LEVEL', 'WHY'], rows, { alignRight: [1, 3] }));
-      io.out(`${int(found.progress.length)} orphan progress and ${int(found.licenses.length)} orphan license row(s). Dry run: nothing changed.`);
+      io.out(
+        `${int(found.progress.length)} orphan progress and ${int(found.licenses.length)} orphan license row(s). Dry run: nothing changed.`,
+      );
       io.out('Delete them with: syncwatch orphans --delete --backup orphans-backup.json');
       return EXIT.OK;
     } catch (err) {
@@ -85,7 +90,10 @@ export const orphansCommand = defineCommand({
       }
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'EEXIST') {
-        io.err(`syncwatch orphans: ${args.backup} already exists; choose another --backup file (backups are never overwritten). Nothing was deleted.`);
+        io.err(
+          `syncwatch orphans: ${args.backup} already exists; choose another --backup file ` +
+            '(backups are never overwritten). Nothing was deleted.',
+        );
         return EXIT.USAGE;
       }
       if (e.code === 'ENOENT' || e.code === 'EACCES') {

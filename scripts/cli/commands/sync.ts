@@ -1,7 +1,16 @@
 import { SingleBar } from 'cli-progress';
 import { z } from 'zod';
 import { env } from '../../../lib/env';
-import { abandonStaleJobs, isSyncError, runSyncJob, type Actor, type SyncJobSummary, type SyncPreview } from '../../../lib/sync';
+import type { Db } from '../../../lib/db/prisma';
+import {
+  abandonStaleJobs,
+  alreadyRunningMessage,
+  isSyncError,
+  runSyncJob,
+  type Actor,
+  type SyncJobSummary,
+  type SyncPreview,
+} from '../../../lib/sync';
 import { reasonSchema } from '../../../lib/sync/validation';
 import { ago, duration, int, stamp, table } from '../format';
 import { defineCommand, EXIT, type CliIO } from '../types';
@@ -26,26 +35,22 @@ export const syncCommand = defineCommand({
     reason: reasonSchema,
     _: z.array(z.string()).max(0, 'takes no arguments'),
   }),
-  async run(args, io) {
-    if (args['dry-run']) return dryRun(io);
+  async run(args, io, db) {
+    if (args['dry-run']) return dryRun(io, db);
 
     // A job left RUNNING by a dead process holds the single slot until someone notices.
-    for (const j of await abandonStaleJobs(env().JOB_HEARTBEAT_TIMEOUT_SECONDS * 1000)) {
+    for (const j of await abandonStaleJobs(db, env().JOB_HEARTBEAT_TIMEOUT_SECONDS * 1000)) {
       io.err(`Job #${j.id} (started by ${j.actor}) had no heartbeat: marked ABANDONED.`);
     }
     const progress = progressReporter(io);
     let job: SyncJobSummary;
     try {
-      job = await runSyncJob({ trigger: 'MANUAL', actor: CLI_ACTOR, reason: args.reason ?? null, onProgress: progress.update });
+      job = await runSyncJob(db, { trigger: 'MANUAL', actor: CLI_ACTOR, reason: args.reason ?? null, onProgress: progress.update });
     } catch (err) {
       progress.stop();
       if (isSyncError(err, 'ALREADY_RUNNING')) {
         const r = err.details?.running;
-        io.err(
-          r
-            ? `A sync job is already running: job #${r.jobId}, started by ${r.actor} at ${stamp(r.startedAt)} (${ago(r.startedAt, io.now())}).`
-            : err.message,
-        );
+        io.err(alreadyRunningMessage(r, r && `${stamp(r.startedAt)} (${ago(r.startedAt, io.now())})`));
         io.err('Wait for it to finish (see `syncwatch jobs`).');
         return EXIT.ALREADY_RUNNING;
       }
@@ -65,8 +70,8 @@ export const syncCommand = defineCommand({
   },
 });
 
-async function dryRun(io: CliIO): Promise<number> {
-  const preview = (await runSyncJob({ trigger: 'MANUAL', actor: CLI_ACTOR, dryRun: true, previewLimit: PREVIEW_ROWS })) as SyncPreview;
+async function dryRun(io: CliIO, db: Db): Promise<number> {
+  const preview = (await runSyncJob(db, { trigger: 'MANUAL', actor: CLI_ACTOR, dryRun: true, previewLimit: PREVIEW_ROWS })) as SyncPreview;
   const kinds = Object.entries(preview.byKind)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k} ${int(n)}`)

@@ -1,17 +1,12 @@
-import { getDb } from '../db/client';
+import { getDb } from '../db/server';
 import { env } from '../env';
 import { consoleLogger, createScheduler, type Scheduler } from './scheduler';
 import { schedulerConfigFromEnv } from './schedules';
 
-export { createScheduler, newInstanceId, type RunOutcome, type Scheduler, type SchedulerOptions } from './scheduler';
-export { schedulerConfigFromEnv, SCHEDULE_NAMES, type ScheduleName, type SchedulerConfig } from './schedules';
-export { getJobHealth, computeJobHealth, type JobHealth, type JobHealthState } from './job-health';
-export { SCHEDULER_ACTOR, DEFAULT_TASKS, type ScheduleTask, type TaskContext, type TaskResult } from './tasks';
-
 const globalForScheduler = globalThis as unknown as { syncwatchScheduler?: Scheduler };
 
 /**
- * Starts this process's scheduler from the environment, once (the instrumentation hook may be
+ * Starts the app server's scheduler from the environment, once (the instrumentation hook may be
  * evaluated more than once in development). Returns null when SCHEDULER_ENABLED=false.
  * Stops its timers on SIGTERM/SIGINT; Next.js's own handler then closes the server and exits.
  */
@@ -29,9 +24,4 @@ export async function startSchedulerFromEnv(): Promise<Scheduler | null> {
   process.once('SIGINT', onSignal);
   await scheduler.start();
   return scheduler;
-}
-
-/** The scheduler started in this process, if any. */
-export function getRunningScheduler(): Scheduler | null {
-  return globalForScheduler.syncwatchScheduler ?? null;
 }

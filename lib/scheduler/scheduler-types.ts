@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { Db } from '../db/prisma';
+import type { ScheduleName, SchedulerConfig } from './schedules';
+import type { ScheduleTask, TaskResult } from './tasks';
+
+/** The scheduler's public shape, its options and its logger (lib/scheduler/scheduler.ts builds it). */
+
+export interface RunOutcome {
+  schedule: ScheduleName;
+  occurrenceAt: Date;
+  claimId: number;
+  status: TaskResult['status'];
+  detail: string | null;
+  syncJobId: number | null;
+  healthCheckId: number | null;
+}
+
+export interface SchedulerLogger {
+  info(message: string): void;
+  error(message: string, err?: unknown): void;
+}
+
+export interface SchedulerOptions {
+  db: Db;
+  config: SchedulerConfig;
+  /** Which schedules this scheduler runs (default: all). */
+  schedules?: readonly ScheduleName[];
+  tasks?: Partial<Record<ScheduleName, ScheduleTask>>;
+  instanceId?: string;
+  /** The production clock; tick() takes its own. */
+  clock?: () => Date;
+  log?: SchedulerLogger;
+}
+
+export interface Scheduler {
+  readonly instanceId: string;
+  /** Sweeps stale work, then claims and runs every schedule's due occurrence; resolves when they finish. */
+  tick(now?: Date): Promise<RunOutcome[]>;
+  /** Claims and runs one schedule's due occurrence, if any and if this instance wins it. */
+  runDue(schedule: ScheduleName, now?: Date): Promise<RunOutcome | null>;
+  /** Abandons sync jobs and claims whose heartbeat is older than the timeout. */
+  sweep(): Promise<{ jobs: number; claims: number }>;
+  /** The occurrence `tick(now)` would consider for a schedule, or null if none is claimable. */
+  dueOccurrence(schedule: ScheduleName, now: Date): Date | null;
+  nextOccurrence(schedule: ScheduleName, after: Date): Date | null;
+  /** Starts the timers (production). Idempotent. */
+  start(): Promise<void>;
+  /** Stops the timers; in-flight runs are awaited up to `waitMs`, then their claims are released as ABANDONED. */
+  stop(opts?: { waitMs?: number }): Promise<void>;
+}
+
+export const consoleLogger: SchedulerLogger = {
+  info: (m) => console.log(`[scheduler] ${m}`),
+  error: (m, err) => console.error(`[scheduler] ${m}`, err instanceof Error ? err.message : (err ?? '')),
+};
+
+export function newInstanceId(): string {
+  return `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}

@@ -1,0 +1,77 @@
+import {
+  AuditSource,
+  DesyncKind,
+  Role,
+  ScheduleName,
+  ScheduleRunStatus,
+  SyncItemOutcome,
+  SyncJobStatus,
+  SyncTrigger,
+} from './generated/prisma/enums';
+
+/**
+ * SyncWatch's one vocabulary. The database's enums (prisma/schema.prisma) are the source; this
+ * module re-exports Prisma's generated values and types, and adds the lists and labels derived
+ * from them. It imports nothing that touches a database, so the browser bundle may use it too.
+ */
+
+export { AuditSource, DesyncKind, Role, ScheduleName, ScheduleRunStatus, SyncItemOutcome, SyncJobStatus, SyncTrigger };
+
+type Values<E extends Record<string, string>> = [E[keyof E], ...E[keyof E][]];
+const values = <E extends Record<string, string>>(e: E) => Object.values(e) as Values<E>;
+
+export const DESYNC_KINDS = values(DesyncKind);
+export const SYNC_JOB_STATUSES = values(SyncJobStatus);
+export const SCHEDULE_NAMES = values(ScheduleName);
+
+/** The kinds a sync job repairs; orphans are only reported. */
+export const REPAIRABLE_KINDS = [DesyncKind.LEVEL_MISMATCH, DesyncKind.MISSING_LICENSE, DesyncKind.MISSING_PROGRESS] as const;
+
+/** A sync job's terminal statuses that count as having run (the job-health "last success"). */
+export const SUCCESSFUL_JOB_STATUSES = [SyncJobStatus.SUCCEEDED, SyncJobStatus.PARTIAL] as const;
+
+/**
+ * Every action an audit event can record. The engine writes them (and sw_record_progress writes
+ * RECORD_PROGRESS in SQL); the audit log's filter offers exactly these.
+ */
+export const AUDIT_ACTIONS = [
+  'RECORD_PROGRESS',
+  'ADVANCE_LICENSE',
+  'SYNC_PAIR',
+  'SYNC_JOB_REPAIR',
+  'SYNC_JOB_STARTED',
+  'SYNC_JOB_FINISHED',
+  'HEALTH_CHECK',
+  'ACCESS_DENIED',
+  'ORPHANS_DELETED',
+  'ORPHANS_RESTORED',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/**
+ * What a refused request was attempting, recorded in ACCESS_DENIED events (`after.attempted`):
+ * the audit actions themselves, plus the read-only views and previews that write no event of
+ * their own.
+ */
+export type AttemptedAction =
+  | AuditAction
+  | 'SYNC_PREVIEW'
+  | 'VIEW_DASHBOARD'
+  | 'VIEW_DESYNCS'
+  | 'VIEW_SYNC_JOBS'
+  | 'VIEW_SYNC_JOB'
+  | 'VIEW_AUDIT_LOG'
+  | 'EXPORT_DESYNCS'
+  | 'EXPORT_SYNC_JOBS';
+
+export const KIND_LABELS: Record<DesyncKind, string> = {
+  LEVEL_MISMATCH: 'Level mismatch',
+  MISSING_LICENSE: 'Missing license',
+  MISSING_PROGRESS: 'Missing progress',
+  ORPHAN_PROGRESS: 'Orphan progress',
+  ORPHAN_LICENSE: 'Orphan license',
+};
+
+/** Staff roles that may use the dashboard, lowest first. STUDENT is not a staff role. */
+export const STAFF_ROLES = [Role.VIEWER, Role.ADMIN] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
