@@ -1,27 +1,23 @@
 'use server';
 
 import { revalidatePath } from 'next/cache';
-import { requireRole, staffActor } from '@/lib/auth/session';
-import { toHealthDto, type HealthDto } from '@/lib/data/dto';
+import { toHealthDto } from '@/lib/data/dto';
 import { runHealthCheck, writeAuditEvent } from '@/lib/sync';
-import { invalidInput, noInput, toActionFailure } from './result';
-import type { ActionResult } from './types';
+import { noInputSchema } from '@/lib/sync/validation';
+import { defineAction } from './define-action';
 
 /** "Run health check" on the dashboard (ADMIN). */
-export async function runHealthCheckAction(input?: unknown): Promise<ActionResult<{ health: HealthDto }>> {
-  try {
-    const staff = await requireRole('ADMIN', { action: 'HEALTH_CHECK' });
-    const parsed = noInput.safeParse(input);
-    if (!parsed.success) return invalidInput(parsed.error);
-    const health = await runHealthCheck({ source: 'ADMIN' });
-    await writeAuditEvent({
-      actor: staffActor(staff),
+export const runHealthCheckAction = defineAction(
+  { role: 'ADMIN', attempted: 'HEALTH_CHECK', input: noInputSchema, failure: 'run the health check' },
+  async (_input, { db, actor }) => {
+    const health = await runHealthCheck(db, { source: 'ADMIN' });
+    const desyncs = health.totalPairs - health.consistentPairs;
+    await writeAuditEvent(db, {
+      actor,
       action: 'HEALTH_CHECK',
-      after: { healthCheckId: health.id, consistencyRate: health.consistencyRate, desyncs: health.totalPairs - health.consistentPairs },
+      after: { healthCheckId: health.id, consistencyRate: health.consistencyRate, desyncs },
     });
     revalidatePath('/', 'layout');
-    return { ok: true, health: toHealthDto(health) };
-  } catch (err) {
-    return toActionFailure(err, 'run the health check');
-  }
-}
+    return { health: toHealthDto(health) };
+  },
+);

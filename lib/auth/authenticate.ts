@@ -1,8 +1,8 @@
 import 'server-only';
 import { z } from 'zod';
-import { getDb } from '@/lib/db/client';
+import { getDb } from '@/lib/db/server';
 import { hashPassword, verifyPassword } from './password';
-import { getLoginGuard, type LoginAttempt } from './login-guard';
+import { loginLimiter as guard, type LoginAttempt } from './login-limiter';
 import { isStaffRole, type Staff } from './roles';
 
 export const credentialsSchema = z.object({
@@ -32,7 +32,6 @@ export async function authenticateStaff(input: unknown, ip: string | null): Prom
   if (!parsed.success) return null;
   const { email, password } = parsed.data;
   const attempt: LoginAttempt = { email, ip };
-  const guard = getLoginGuard();
 
   const decision = await guard.check(attempt);
   if (!decision.allowed) throw new LoginThrottledError(decision.retryAfterSeconds);

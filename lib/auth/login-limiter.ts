@@ -1,7 +1,6 @@
 import 'server-only';
-import { getDb } from '@/lib/db/client';
+import { getDb } from '@/lib/db/server';
 import { env } from '@/lib/env';
-import type { LoginAttempt, LoginDecision, LoginGuard } from './login-guard';
 
 /**
  * Sign-in throttling with the counts in PostgreSQL, so every instance shares them: after
@@ -10,6 +9,15 @@ import type { LoginAttempt, LoginDecision, LoginGuard } from './login-guard';
  * that started with the first failure ends. A success clears the account's count.
  */
 
+export interface LoginAttempt {
+  /** Normalised (trimmed, lower-cased) email as typed. */
+  email: string;
+  /** Client address when known (x-forwarded-for / x-real-ip), for per-address limits. */
+  ip: string | null;
+}
+
+export type LoginDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
 function keys(attempt: LoginAttempt): { key: string; max: number }[] {
   const e = env();
   const list = [{ key: `email:${attempt.email}`, max: e.LOGIN_MAX_ATTEMPTS }];
@@ -17,8 +25,8 @@ function keys(attempt: LoginAttempt): { key: string; max: number }[] {
   return list;
 }
 
-export const postgresLoginLimiter: LoginGuard = {
-  async check(attempt): Promise<LoginDecision> {
+export const loginLimiter = {
+  async check(attempt: LoginAttempt): Promise<LoginDecision> {
     const windowSeconds = env().LOGIN_WINDOW_SECONDS;
     const list = keys(attempt);
     const rows = await getDb().$queryRaw<{ key: string; failures: number; retry_after: number }[]>`
@@ -30,7 +38,7 @@ export const postgresLoginLimiter: LoginGuard = {
     return { allowed: false, retryAfterSeconds: Math.max(1, ...blocked.map((r) => r.retry_after)) };
   },
 
-  async recordFailure(attempt) {
+  async recordFailure(attempt: LoginAttempt): Promise<void> {
     const windowSeconds = env().LOGIN_WINDOW_SECONDS;
     const list = keys(attempt).map((k) => k.key);
     // A window that has ended starts over at 1; otherwise the count grows. One statement, so
@@ -39,11 +47,13 @@ export const postgresLoginLimiter: LoginGuard = {
       INSERT INTO login_attempts (key, window_start, failures)
       SELECT k, now(), 1 FROM unnest(${list}::text[]) AS k
       ON CONFLICT (key) DO UPDATE SET
-        failures = CASE WHEN login_attempts.window_start <= now() - make_interval(secs => ${windowSeconds}) THEN 1 ELSE login_attempts.failures + 1 END,
-        window_start = CASE WHEN login_attempts.window_start <= now() - make_interval(secs => ${windowSeconds}) THEN now() ELSE login_attempts.window_start END`;
+        failures = CASE WHEN login_attempts.window_start <= now() - make_interval(secs => ${windowSeconds})
+                        THEN 1 ELSE login_attempts.failures + 1 END,
+        window_start = CASE WHEN login_attempts.window_start <= now() - make_interval(secs => ${windowSeconds})
+                            THEN now() ELSE login_attempts.window_start END`;
   },
 
-  async recordSuccess(attempt) {
+  async recordSuccess(attempt: LoginAttempt): Promise<void> {
     await getDb().loginAttempt.deleteMany({ where: { key: `email:${attempt.email}` } });
   },
 };

@@ -43,11 +43,3 @@ export async function authorizeMonitor(request: Request): Promise<MonitorAccess>
   if (staff && (staff.role === 'VIEWER' || staff.role === 'ADMIN')) return { ok: true, via: 'session', staffId: staff.id };
   return { ok: false };
 }
-
-/** The 401 both monitoring routes answer. */
-export function unauthorizedResponse(): Response {
-  return Response.json(
-    { error: 'Sign in as a VIEWER or ADMIN, or send Authorization: Bearer <MONITOR_TOKEN>.' },
-    { status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="syncwatch"', 'Cache-Control': 'no-store' } },
-  );
-}

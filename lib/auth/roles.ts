@@ -1,6 +1,6 @@
-/** Staff roles that may use the dashboard, lowest first. STUDENT is not a staff role. */
-export const STAFF_ROLES = ['VIEWER', 'ADMIN'] as const;
-export type StaffRole = (typeof STAFF_ROLES)[number];
+import { STAFF_ROLES, type StaffRole } from '@/lib/vocabulary';
+
+export { STAFF_ROLES, type StaffRole } from '@/lib/vocabulary';
 
 export interface Staff {
   id: number;

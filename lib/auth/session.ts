@@ -1,9 +1,11 @@
 import 'server-only';
 import { cache } from 'react';
 import { getServerSession } from 'next-auth';
-import { getDb } from '@/lib/db/client';
+import { getDb } from '@/lib/db/server';
 import { writeAuditEvent } from '@/lib/sync';
 import { SyncError } from '@/lib/sync/errors';
+import type { Actor } from '@/lib/sync/types';
+import type { AttemptedAction } from '@/lib/vocabulary';
 import { authOptions } from './options';
 import { isStaffRole, roleAtLeast, type Staff, type StaffRole } from './roles';
 
@@ -39,13 +41,13 @@ export const getCurrentStaff = cache(async (): Promise<Staff | null> => {
  * writes an ACCESS_DENIED audit event and throws SyncError('FORBIDDEN').
  * `context.action` names what was attempted (e.g. "SYNC_PAIR"), for the audit log.
  */
-export async function requireRole(minimum: StaffRole, context: { action: string }): Promise<Staff> {
+export async function requireRole(minimum: StaffRole, context: { action: AttemptedAction }): Promise<Staff> {
   const staff = await getCurrentStaff();
   if (staff && roleAtLeast(staff.role, minimum)) return staff;
 
   const session = staff ? null : await readSession().catch(() => null);
   try {
-    await writeAuditEvent({
+    await writeAuditEvent(getDb(), {
       actor: { label: staff?.email ?? session?.email ?? 'anonymous', userId: staff?.id ?? null, source: 'ADMIN' },
       action: 'ACCESS_DENIED',
       after: { attempted: context.action, required: minimum, role: staff?.role ?? null },
@@ -55,13 +57,10 @@ export async function requireRole(minimum: StaffRole, context: { action: string 
     // The refusal stands even when it cannot be recorded.
     console.error('[auth] could not record ACCESS_DENIED', err);
   }
-  throw new SyncError(
-    'FORBIDDEN',
-    staff ? `This requires the ${minimum} role.` : 'You are signed out. Sign in again to continue.',
-  );
+  throw new SyncError('FORBIDDEN', staff ? `This requires the ${minimum} role.` : 'You are signed out. Sign in again to continue.');
 }
 
 /** A staff member as the engine's Actor. */
-export function staffActor(staff: Staff) {
-  return { label: staff.email, userId: staff.id, source: 'ADMIN' as const };
+export function staffActor(staff: Staff): Actor {
+  return { label: staff.email, userId: staff.id, source: 'ADMIN' };
 }

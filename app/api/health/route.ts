@@ -1,4 +1,4 @@
-import { getDb } from '@/lib/db/client';
+import { getDb } from '@/lib/db/server';
 
 /**
  * Liveness and readiness for load balancers and orchestrators: no authentication, no figures.

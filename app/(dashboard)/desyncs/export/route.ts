@@ -1,5 +1,4 @@
-import type { NextRequest } from 'next/server';
-import { requireStaffRoute } from '@/lib/auth/guards';
+import { withStaff } from '@/lib/http/route';
 import { csvResponse, fileStamp } from '@/lib/data/csv';
 import { parseDesyncQuery } from '@/lib/data/query-params';
 import { listSpecializations } from '@/lib/data/specializations';
@@ -12,17 +11,15 @@ export const dynamic = 'force-dynamic';
 const BATCH = 500;
 
 /** "Export CSV" on /desyncs: every row matching the page's filters (all pages), streamed. */
-export async function GET(request: NextRequest) {
-  const { denied } = await requireStaffRoute('EXPORT_DESYNCS');
-  if (denied) return denied;
+export const GET = withStaff('VIEWER', 'EXPORT_DESYNCS', async ({ request, db }) => {
   const specs = (await listSpecializations()).map((s) => s.id);
-  const q = parseDesyncQuery(Object.fromEntries(request.nextUrl.searchParams), specs);
+  const q = parseDesyncQuery(Object.fromEntries(new URL(request.url).searchParams), specs);
 
   async function* batches(): AsyncGenerator<DesyncRow[]> {
     if (q.invalid) return; // unknown filter: the same empty list the page shows
     let cursor: string | null = null;
     do {
-      const page: Awaited<ReturnType<typeof listDesyncs>> = await listDesyncs({
+      const page: Awaited<ReturnType<typeof listDesyncs>> = await listDesyncs(db, {
         kind: q.kind,
         specialization: q.specialization,
         search: q.search,
@@ -48,4 +45,4 @@ export async function GET(request: NextRequest) {
     ],
     batches(),
   );
-}
+});

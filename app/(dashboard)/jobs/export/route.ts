@@ -1,5 +1,5 @@
-import { requireStaffRoute } from '@/lib/auth/guards';
 import { csvResponse, fileStamp } from '@/lib/data/csv';
+import { withStaff } from '@/lib/http/route';
 import { listSyncJobs } from '@/lib/sync';
 import type { SyncJobSummary } from '@/lib/sync/types';
 
@@ -8,13 +8,10 @@ export const dynamic = 'force-dynamic';
 const BATCH = 500;
 
 /** "Export CSV" on /jobs: the whole job history, newest first. */
-export async function GET() {
-  const { denied } = await requireStaffRoute('EXPORT_SYNC_JOBS');
-  if (denied) return denied;
-
+export const GET = withStaff('VIEWER', 'EXPORT_SYNC_JOBS', async ({ db }) => {
   async function* batches(): AsyncGenerator<SyncJobSummary[]> {
     for (let offset = 0; ; offset += BATCH) {
-      const { items } = await listSyncJobs({ offset, limit: BATCH });
+      const { items } = await listSyncJobs(db, { offset, limit: BATCH });
       if (items.length) yield items;
       if (items.length < BATCH) return;
     }
@@ -38,4 +35,4 @@ export async function GET() {
     ],
     batches(),
   );
-}
+});

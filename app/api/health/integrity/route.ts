@@ -1,4 +1,4 @@
-import { authorizeMonitor, unauthorizedResponse } from '@/lib/auth/monitor-auth';
+import { jsonResponse, withApiKey } from '@/lib/http/route';
 import { getIntegrityReport } from '@/lib/monitoring/integrity';
 
 /**
@@ -9,14 +9,4 @@ import { getIntegrityReport } from '@/lib/monitoring/integrity';
 
 export const dynamic = 'force-dynamic';
 
-export async function GET(request: Request): Promise<Response> {
-  const access = await authorizeMonitor(request);
-  if (!access.ok) return unauthorizedResponse();
-  try {
-    const report = await getIntegrityReport();
-    return Response.json(report, { headers: { 'Cache-Control': 'no-store' } });
-  } catch (err) {
-    console.error('[api/health/integrity] failed', err);
-    return Response.json({ error: 'The integrity report is unavailable: the database did not answer.' }, { status: 503 });
-  }
-}
+export const GET = withApiKey('monitor', async ({ db }) => jsonResponse(await getIntegrityReport(db)));

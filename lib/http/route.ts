@@ -1,0 +1,102 @@
+import 'server-only';
+import { authorizeMonitor } from '@/lib/auth/monitor-auth';
+import { requireRole, type Staff, type StaffRole } from '@/lib/auth/session';
+import type { Db } from '@/lib/db/prisma';
+import { getDb } from '@/lib/db/server';
+import { isSyncError, type SyncErrorCode } from '@/lib/sync/errors';
+import type { AttemptedAction } from '@/lib/vocabulary';
+
+/**
+ * The one wrapper of every route handler: authorize first (a staff role re-read from the
+ * database, or an API key), then run the handler with the app's database; anything the handler
+ * throws becomes the one JSON error shape, `{ error: { code, message } }`, never a 500 page or
+ * an exception's text.
+ */
+
+export type ApiErrorCode = SyncErrorCode | 'UNAUTHORIZED' | 'INTERNAL';
+
+const STATUS: Record<ApiErrorCode, number> = {
+  VALIDATION: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  ALREADY_RUNNING: 409,
+  UNAVAILABLE: 503,
+  INTERNAL: 503,
+};
+
+const NO_STORE = { 'Cache-Control': 'no-store' } as const;
+
+export function errorResponse(code: ApiErrorCode, message: string, headers: Record<string, string> = {}): Response {
+  return Response.json({ error: { code, message } }, { status: STATUS[code], headers: { ...NO_STORE, ...headers } });
+}
+
+/** A JSON answer that no cache keeps. */
+export function jsonResponse(body: unknown, init: { status?: number } = {}): Response {
+  return Response.json(body, { status: init.status, headers: NO_STORE });
+}
+
+const UNAVAILABLE_MESSAGE = 'SyncWatch cannot reach its database right now. Try again in a moment.';
+
+function failure(err: unknown, where: string): Response {
+  if (isSyncError(err)) return errorResponse(err.code, err.message);
+  console.error(`[route] ${where} failed`, err);
+  return errorResponse('UNAVAILABLE', UNAVAILABLE_MESSAGE, { 'Retry-After': '5' });
+}
+
+type RouteContext<P> = { params: Promise<P> };
+
+export interface StaffRouteContext<P> {
+  request: Request;
+  params: P;
+  staff: Staff;
+  db: Db;
+}
+
+/** A route for signed-in staff of at least `role`; `attempted` names it in the audit of a refusal. */
+export function withStaff<P = Record<string, never>>(
+  role: StaffRole,
+  attempted: AttemptedAction,
+  handler: (ctx: StaffRouteContext<P>) => Promise<Response>,
+) {
+  return async (request: Request, context?: RouteContext<P>): Promise<Response> => {
+    let staff: Staff;
+    try {
+      staff = await requireRole(role, { action: attempted });
+    } catch (err) {
+      // The role could not be read (the database is down): not the client's fault, and no 500.
+      return isSyncError(err, 'FORBIDDEN') ? errorResponse('FORBIDDEN', err.message) : failure(err, `authorizing ${attempted}`);
+    }
+    try {
+      const params = (context ? await context.params : {}) as P;
+      return await handler({ request, params, staff, db: getDb() });
+    } catch (err) {
+      return failure(err, attempted);
+    }
+  };
+}
+
+/** What an API key may do. Today the one key is MONITOR_TOKEN, read-only monitoring. */
+export type ApiScope = 'monitor';
+
+/**
+ * A route for the academy's other systems, authenticated by `Authorization: Bearer <key>` for
+ * `scope`; signed-in staff (VIEWER or ADMIN) may read it too. A request that sends a key is
+ * judged by the key alone.
+ */
+export function withApiKey(scope: ApiScope, handler: (ctx: { request: Request; db: Db }) => Promise<Response>) {
+  return async (request: Request): Promise<Response> => {
+    const access = await authorizeMonitor(request);
+    if (!access.ok) {
+      return errorResponse('UNAUTHORIZED', 'Sign in as a VIEWER or ADMIN, or send Authorization: Bearer <MONITOR_TOKEN>.', {
+        'WWW-Authenticate': 'Bearer realm="syncwatch"',
+      });
+    }
+    try {
+      return await handler({ request, db: getDb() });
+    } catch (err) {
+      return failure(err, `${scope} route ${new URL(request.url).pathname}`);
+    }
+  };
+}
