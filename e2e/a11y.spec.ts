@@ -11,7 +11,9 @@ async function seriousViolations(page: Page) {
       rule: v.id,
       impact: v.impact,
       help: v.help,
-      targets: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')}${n.failureSummary ? ` — ${n.failureSummary.replace(/\s+/g, ' ')}` : ''}`),
+      targets: v.nodes
+        .slice(0, 5)
+        .map((n) => `${n.target.join(' ')}${n.failureSummary ? ` — ${n.failureSummary.replace(/\s+/g, ' ')}` : ''}`),
     }));
 }
 
@@ -90,7 +92,9 @@ test.describe('keyboard', () => {
     for (let i = 0; i < 8; i++) {
       await page.keyboard.press('Tab');
       // Inside the dialog, or out to the browser's own UI (body), never onto the page behind it.
-      const where = await dialog.evaluate((d) => (d.contains(document.activeElement) ? 'dialog' : document.activeElement === document.body ? 'browser' : 'page'));
+      const where = await dialog.evaluate((d) =>
+        d.contains(document.activeElement) ? 'dialog' : document.activeElement === document.body ? 'browser' : 'page',
+      );
       expect(where, 'Tab never reaches the page behind the modal dialog').not.toBe('page');
     }
     await page.keyboard.press('Escape');

@@ -1,7 +1,12 @@
 import { allTableRows, expect, runHealthCheck, staff, tableHeaders, test } from './fixtures';
 
 test.describe('audit log', () => {
-  test('the audit log filters by actor and action, the URL reproduces the view, and the rows are the database\'s', async ({ page, adminPage, sql, factory }) => {
+  test("the audit log filters by actor and action, the URL reproduces the view, and the rows are the database's", async ({
+    page,
+    adminPage,
+    sql,
+    factory,
+  }) => {
     const admin = staff('admin');
     // Something the admin does that is audited: a row sync.
     const learner = await factory.learner([{ spec: 'PLAYER', progressLevel: 2, licenseLevel: 1 }]);
@@ -29,14 +34,20 @@ test.describe('audit log', () => {
 
     const [who, what, pair] = [headers.indexOf('who'), headers.indexOf('what'), headers.indexOf('which pair')];
     const rows = await allTableRows(page, 'Audit log');
-    const [{ n } = { n: '0' }] = await sql<{ n: string }>(`SELECT count(*) AS n FROM audit_events WHERE actor = $1 AND action = 'SYNC_PAIR'`, [admin.email]);
+    const [{ n } = { n: '0' }] = await sql<{ n: string }>(
+      `SELECT count(*) AS n FROM audit_events WHERE actor = $1 AND action = 'SYNC_PAIR'`,
+      [admin.email],
+    );
     expect(Number(n)).toBeGreaterThanOrEqual(1);
     expect(rows).toHaveLength(Number(n));
     for (const r of rows) {
       expect(r[who]).toContain(admin.email);
       expect(r[what]).toContain('SYNC_PAIR');
     }
-    expect(rows.some((r) => r[pair]!.includes(learner.email) || new RegExp(`#?${learner.id}\\b`).test(r[pair]!)), 'the learner\'s pair is listed').toBe(true);
+    expect(
+      rows.some((r) => r[pair]!.includes(learner.email) || new RegExp(`#?${learner.id}\\b`).test(r[pair]!)),
+      "the learner's pair is listed",
+    ).toBe(true);
 
     await adminPage.goto(filteredUrl);
     await expect(adminPage.getByLabel('Actor')).toHaveValue(admin.email);

@@ -49,7 +49,15 @@ test.describe('sign-in', () => {
     await expect(header.getByText(admin.email)).toBeVisible();
     await expect(header.getByText('ADMIN', { exact: true })).toBeVisible();
     await expect(header.getByRole('button', { name: 'Sign out' })).toBeVisible();
-    for (const label of ['Consistency rate', 'Pairs checked', 'Desyncs', 'Orphans', 'Last health check', 'Last sync job', 'Next scheduled sync']) {
+    for (const label of [
+      'Consistency rate',
+      'Pairs checked',
+      'Desyncs',
+      'Orphans',
+      'Last health check',
+      'Last sync job',
+      'Next scheduled sync',
+    ]) {
       await expect(figure(page, label), label).toBeVisible();
     }
     await expect(page.getByRole('main')).toContainText(/On schedule|Overdue/);

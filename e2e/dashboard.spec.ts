@@ -57,7 +57,8 @@ test.describe('dashboard figures', () => {
     await sql(
       `DO $$ BEGIN
          SET LOCAL session_replication_role = replica;
-         INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions) VALUES (${ghost}, 'PLAYER', 1, 0, 0);
+         INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions)
+         VALUES (${ghost}, 'PLAYER', 1, 0, 0);
        END $$`,
     );
     try {
@@ -76,7 +77,11 @@ test.describe('dashboard figures', () => {
   test('11. "Run health check" adds a health check and updates "Last health check"', async ({ page, sql }) => {
     await page.goto('/');
     const [{ n: before } = { n: '0' }] = await sql<{ n: string }>('SELECT count(*) AS n FROM health_checks');
-    const shownBefore = await figure(page, 'Last health check').locator('time').first().getAttribute('datetime').catch(() => null);
+    const shownBefore = await figure(page, 'Last health check')
+      .locator('time')
+      .first()
+      .getAttribute('datetime')
+      .catch(() => null);
 
     const id = await runHealthCheck(page, sql);
     const [{ n: after } = { n: '0' }] = await sql<{ n: string }>('SELECT count(*) AS n FROM health_checks');
@@ -90,12 +95,22 @@ test.describe('dashboard figures', () => {
     expect(await figureText(page, 'Last health check')).toMatch(/just now|second|minute|ago/i);
     await expect(time).toHaveAttribute('title', /\d/);
     // The result is announced.
-    await expect(page.locator('[aria-live]').filter({ hasText: /health check/i }).first()).toBeVisible();
+    await expect(
+      page
+        .locator('[aria-live]')
+        .filter({ hasText: /health check/i })
+        .first(),
+    ).toBeVisible();
   });
 });
 
 test.describe('auto-refresh', () => {
-  test('3. a desync written by raw SQL appears without a reload within one refresh interval, and not while auto-refresh is off', async ({ page, adminPage, sql, factory }) => {
+  test('3. a desync written by raw SQL appears without a reload within one refresh interval, and not while auto-refresh is off', async ({
+    page,
+    adminPage,
+    sql,
+    factory,
+  }) => {
     test.slow();
     const interval = 5;
     await page.goto('/');
@@ -112,7 +127,10 @@ test.describe('auto-refresh', () => {
     await adminPage.goto('/');
     await runHealthCheck(adminPage, sql);
     await expect
-      .poll(() => figureNumber(page, 'Desyncs'), { timeout: (interval + 3) * 1000, message: 'the new desync shows within one refresh interval' })
+      .poll(() => figureNumber(page, 'Desyncs'), {
+        timeout: (interval + 3) * 1000,
+        message: 'the new desync shows within one refresh interval',
+      })
       .toBe(start.desyncs + 1);
 
     // Auto-refresh off: a newer check does not reach this tab...

@@ -28,10 +28,22 @@ async function rowKeys(table: Locator, rows: string[][]): Promise<RowKey[]> {
     expect(i, `column "${name}" in ${headers.join(', ')}`).toBeGreaterThanOrEqual(0);
     return i;
   };
-  const [learner, spec, progress, license, kind] = [at('learner'), at('specialization'), at('progress level'), at('license level'), at('kind')];
+  const [learner, spec, progress, license, kind] = [
+    at('learner'),
+    at('specialization'),
+    at('progress level'),
+    at('license level'),
+    at('kind'),
+  ];
   const level = (s: string) => (/^\d+$/.test(s) ? s : '-');
   return rows.map((r) =>
-    [EMAIL.exec(r[learner]!)?.[0] ?? `?${r[learner]}`, normalizeCode(r[spec]!), normalizeCode(r[kind]!), level(r[progress]!), level(r[license]!)].join('|'),
+    [
+      EMAIL.exec(r[learner]!)?.[0] ?? `?${r[learner]}`,
+      normalizeCode(r[spec]!),
+      normalizeCode(r[kind]!),
+      level(r[progress]!),
+      level(r[license]!),
+    ].join('|'),
   );
 }
 
@@ -58,7 +70,8 @@ async function expectedKeys(sql: Parameters<typeof desyncKeys>[0], learners: Lea
   const byId = new Map(learners.map((l) => [l.id, l.email]));
   const rows = await sql<{ user_id: number; spec: string; kind: string; p: number | null; l: number | null }>(
     `SELECT coalesce(p.user_id, l.user_id) AS user_id, coalesce(p.specialization_id, l.specialization_id) AS spec,
-            CASE WHEN p.user_id IS NULL THEN 'MISSING_PROGRESS' WHEN l.user_id IS NULL THEN 'MISSING_LICENSE' ELSE 'LEVEL_MISMATCH' END AS kind,
+            CASE WHEN p.user_id IS NULL THEN 'MISSING_PROGRESS' WHEN l.user_id IS NULL THEN 'MISSING_LICENSE'
+                 ELSE 'LEVEL_MISMATCH' END AS kind,
             p.current_level AS p, l.current_level AS l
      FROM specialization_progress p
      FULL OUTER JOIN user_licenses l ON l.user_id = p.user_id AND l.specialization_id = p.specialization_id
@@ -73,7 +86,12 @@ async function expectedKeys(sql: Parameters<typeof desyncKeys>[0], learners: Lea
 }
 
 test.describe('desync list', () => {
-  test('4. filters, search and pagination of the desync list, and the URL reproduces the view', async ({ page, adminPage, sql, factory }) => {
+  test('4. filters, search and pagination of the desync list, and the URL reproduces the view', async ({
+    page,
+    adminPage,
+    sql,
+    factory,
+  }) => {
     // 60 learners of this test: 20 of each kind, more than one page.
     const learners = await factory.learners(60, (i) => [
       i % 3 === 0
@@ -95,7 +113,10 @@ test.describe('desync list', () => {
     await page.getByRole('link', { name: 'Next' }).click();
     await expect(page).toHaveURL(/page=2/);
     const page2 = await shownKeys(page);
-    expect(page2.filter((k) => page1.includes(k)), 'no row on two pages').toEqual([]);
+    expect(
+      page2.filter((k) => page1.includes(k)),
+      'no row on two pages',
+    ).toEqual([]);
     expect([...page1, ...page2].sort()).toEqual(await expectedKeys(sql, learners));
 
     // The URL alone reproduces page 2 of this search, in another tab.
@@ -132,15 +153,23 @@ test.describe('desync list', () => {
     await adminPage.goto(page.url());
     expect((await shownKeys(adminPage)).sort()).toEqual(coachMismatches);
     await expect(adminPage.getByLabel('Search learners')).toHaveValue(factory.tag);
-    expect(normalizeCode(await adminPage.getByLabel('Kind').evaluate((s: HTMLSelectElement) => s.selectedOptions[0]?.text ?? ''))).toMatch(/LEVEL_MISMATCH/);
-    expect(normalizeCode(await adminPage.getByLabel('Specialization').evaluate((s: HTMLSelectElement) => s.selectedOptions[0]?.text ?? ''))).toMatch(/COACH/);
+    expect(normalizeCode(await adminPage.getByLabel('Kind').evaluate((s: HTMLSelectElement) => s.selectedOptions[0]?.text ?? ''))).toMatch(
+      /LEVEL_MISMATCH/,
+    );
+    expect(
+      normalizeCode(await adminPage.getByLabel('Specialization').evaluate((s: HTMLSelectElement) => s.selectedOptions[0]?.text ?? '')),
+    ).toMatch(/COACH/);
 
     // Back restores the previous view.
     await page.goBack();
     await expect(page).toHaveURL(/PLAYER/);
   });
 
-  test('5. the row "Sync" button repairs exactly that pair; the row goes, the rate rises, an audit entry names the admin', async ({ page, sql, factory }) => {
+  test('5. the row "Sync" button repairs exactly that pair; the row goes, the rate rises, an audit entry names the admin', async ({
+    page,
+    sql,
+    factory,
+  }) => {
     const admin = staff('admin');
     const learner = await factory.learner([
       { spec: 'PLAYER', progressLevel: 3, licenseLevel: 2 },
@@ -165,10 +194,18 @@ test.describe('desync list', () => {
     await expect(playerRow).toHaveCount(0);
     await expect(rows).toHaveCount(1);
     await expect(rows).toContainText('COACH');
-    await expect(page.locator('[aria-live]').filter({ hasText: /synced/i }).first()).toBeVisible();
+    await expect(
+      page
+        .locator('[aria-live]')
+        .filter({ hasText: /synced/i })
+        .first(),
+    ).toBeVisible();
 
     // Exactly that pair changed: its license follows the progress level; every other desync is still there.
-    const [license] = await sql<{ current_level: number }>(`SELECT current_level FROM user_licenses WHERE user_id = $1 AND specialization_id = 'PLAYER'`, [learner.id]);
+    const [license] = await sql<{ current_level: number }>(
+      `SELECT current_level FROM user_licenses WHERE user_id = $1 AND specialization_id = 'PLAYER'`,
+      [learner.id],
+    );
     const [progress] = await sql<{ current_level: number; total_xp: number }>(
       `SELECT current_level, total_xp FROM specialization_progress WHERE user_id = $1 AND specialization_id = 'PLAYER'`,
       [learner.id],
@@ -187,7 +224,12 @@ test.describe('desync list', () => {
     );
     expect(audits).toContainEqual(expect.objectContaining({ actor: admin.email, action: 'SYNC_PAIR' }));
     await page.goto('/audit');
-    const auditRow = page.getByRole('table', { name: 'Audit log' }).getByRole('row').filter({ hasText: 'SYNC_PAIR' }).filter({ hasText: admin.email }).first();
+    const auditRow = page
+      .getByRole('table', { name: 'Audit log' })
+      .getByRole('row')
+      .filter({ hasText: 'SYNC_PAIR' })
+      .filter({ hasText: admin.email })
+      .first();
     await expect(auditRow).toBeVisible();
     await expect(auditRow).toContainText(new RegExp(`${learner.email.replace(/[.]/g, '\\.')}|#?${learner.id}\\b`));
     await expect(auditRow).toContainText('PLAYER');
@@ -220,7 +262,11 @@ test.describe('desync list', () => {
 
     await page.goto(filteredUrl);
     const downloading = page.waitForEvent('download');
-    await page.getByRole('link', { name: 'Export CSV' }).or(page.getByRole('button', { name: 'Export CSV' })).first().click();
+    await page
+      .getByRole('link', { name: 'Export CSV' })
+      .or(page.getByRole('button', { name: 'Export CSV' }))
+      .first()
+      .click();
     const download = await downloading;
     expect(download.suggestedFilename()).toMatch(/\.csv$/);
     const [header, ...records] = parseCsv(readFileSync(await download.path(), 'utf8')).filter((r) => r.some((f) => f !== ''));
@@ -230,14 +276,31 @@ test.describe('desync list', () => {
       expect(i, `CSV column "${name}" in ${h.join(', ')}`).toBeGreaterThanOrEqual(0);
       return i;
     };
-    const [email, spec, kind, progress, license] = [col('email'), col('specialization'), col('kind'), col('progress level'), col('license level')];
+    const [email, spec, kind, progress, license] = [
+      col('email'),
+      col('specialization'),
+      col('kind'),
+      col('progress level'),
+      col('license level'),
+    ];
     const csvKeys = records
-      .map((r) => [r[email], normalizeCode(r[spec]!), normalizeCode(r[kind]!), /^\d+$/.test(r[progress]!) ? r[progress] : '-', /^\d+$/.test(r[license]!) ? r[license] : '-'].join('|'))
+      .map((r) =>
+        [
+          r[email],
+          normalizeCode(r[spec]!),
+          normalizeCode(r[kind]!),
+          /^\d+$/.test(r[progress]!) ? r[progress] : '-',
+          /^\d+$/.test(r[license]!) ? r[license] : '-',
+        ].join('|'),
+      )
       .sort();
     expect(csvKeys).toEqual(tableKeys);
   });
 
-  test('bad query parameters give a clamped or empty result or a readable error, never a 500 or script execution', async ({ page, consoleGuard }) => {
+  test('bad query parameters give a clamped or empty result or a readable error, never a 500 or script execution', async ({
+    page,
+    consoleGuard,
+  }) => {
     consoleGuard.allow(/status of 400/);
     let dialogs = 0;
     page.on('dialog', async (d) => {

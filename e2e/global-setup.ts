@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildIsStale as isStale, freePort } from '../lib/dev/build';
 import pg from 'pg';
+import { freePort } from '../tooling/build';
+import { appBuildIsStale, buildIfStale, runLogged, startServer, tail, type NextApp, type RunningServer } from '../tooling/next-server';
 import { E2E_LEARNERS, ENV, STAFF } from './support/run';
 
 /**
@@ -18,69 +18,21 @@ import { E2E_LEARNERS, ENV, STAFF } from './support/run';
  */
 
 const root = path.resolve(import.meta.dirname, '..');
-const DIST_DIR = '.next-e2e';
+/** The run's production build: its own distDir, type-checked with its own tsconfig (see next.config.ts). */
+const E2E_APP: NextApp = { distDir: '.next-e2e', tsconfig: 'tsconfig.e2e.json' };
 const RUN_DIR = path.join(root, 'e2e', '.run');
-const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
 const log = (m: string) => console.log(`[e2e] ${m}`);
 
 /** Same rule as scripts/start.ts: rebuild when any source is newer than the build. */
-const buildIsStale = () => isStale(root, DIST_DIR, { extraSources: ['tsconfig.e2e.json'] });
-
-function tail(file: string, lines = 40): string {
-  if (!existsSync(file)) return '(no log)';
-  return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-}
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const out = createWriteStream(logFile);
-    const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.pipe(out, { end: false });
-    child.stderr.pipe(out, { end: false });
-    child.once('error', reject);
-    child.once('exit', (code) => out.end(() => resolve(code ?? 1)));
-  });
-}
-
-/**
- * `next build` with another distDir writes that directory's type paths into tsconfig.json and
- * next-env.d.ts. Undo exactly that, so a test run leaves no change in tracked files.
- */
-function restoreTsconfig(before: string) {
-  const file = path.join(root, 'tsconfig.json');
-  const after = readFileSync(file, 'utf8');
-  if (after === before) return;
-  try {
-    const strip = (text: string) => {
-      const json = JSON.parse(text) as { include?: string[] };
-      json.include = json.include?.filter((p) => !p.includes(DIST_DIR));
-      return JSON.stringify(json);
-    };
-    if (strip(after) === strip(before)) writeFileSync(file, before);
-    else log('tsconfig.json changed during the build in other ways; left as it is.');
-  } catch {
-    log('tsconfig.json is not plain JSON after the build; left as it is.');
-  }
-}
-
-async function buildIfStale(env: NodeJS.ProcessEnv) {
-  if (!buildIsStale()) {
-    log(`Production build in ${DIST_DIR} is up to date.`);
+async function buildAppIfStale(env: NodeJS.ProcessEnv) {
+  if (!appBuildIsStale(E2E_APP)) {
+    log(`Production build in ${E2E_APP.distDir} is up to date.`);
     return;
   }
   const logFile = path.join(RUN_DIR, 'build.log');
-  log(`Building the app for production in ${DIST_DIR} (next build; log in ${path.relative(root, logFile)})...`);
-  const tsconfig = readFileSync(path.join(root, 'tsconfig.json'), 'utf8');
-  const nextEnvFile = path.join(root, 'next-env.d.ts');
-  const nextEnv = existsSync(nextEnvFile) ? readFileSync(nextEnvFile, 'utf8') : undefined;
-  const started = Date.now();
-  const code = await run(process.execPath, [nextBin, 'build'], env, logFile);
-  restoreTsconfig(tsconfig);
-  if (nextEnv !== undefined) writeFileSync(nextEnvFile, nextEnv);
-  if (code !== 0) {
-    throw new Error(`next build failed (exit ${code}). Last lines of ${logFile}:\n${tail(logFile)}`);
-  }
-  log(`Built in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+  log(`Building the app for production in ${E2E_APP.distDir} (next build; log in ${path.relative(root, logFile)})...`);
+  const ms = await buildIfStale(E2E_APP, { env, logFile, log });
+  log(`Built in ${(ms / 1000).toFixed(0)} s.`);
 }
 
 function refuseNonLocal(url: string) {
@@ -167,8 +119,10 @@ async function addJobHistory(client: pg.Client) {
   await client.query(
     `INSERT INTO sync_job_items (job_id, user_id, specialization_id, kind, before, after, outcome, created_at)
      SELECT $1, user_id, specialization_id, 'LEVEL_MISMATCH',
-            jsonb_build_object('progressLevel', current_level, 'licenseLevel', 1, 'totalXp', total_xp, 'completedSessions', completed_sessions),
-            jsonb_build_object('progressLevel', current_level, 'licenseLevel', current_level, 'totalXp', total_xp, 'completedSessions', completed_sessions),
+            jsonb_build_object('progressLevel', current_level, 'licenseLevel', 1,
+                               'totalXp', total_xp, 'completedSessions', completed_sessions),
+            jsonb_build_object('progressLevel', current_level, 'licenseLevel', current_level,
+                               'totalXp', total_xp, 'completedSessions', completed_sessions),
             'SYNCED', now() - interval '30 days'
      FROM (SELECT * FROM specialization_progress WHERE current_level > 1 ORDER BY user_id, specialization_id LIMIT 2) p`,
     [rows[0]!.id],
@@ -176,16 +130,16 @@ async function addJobHistory(client: pg.Client) {
 }
 
 /**
- * Migrations in-process; the demo seed through `npm run db:seed`'s own script, in a child
- * process: the seed drives the real engine (health checks and sync jobs for history), whose
- * server-only modules load only under the react-server condition.
+ * Migrations in-process; the demo seed through `npm run db:seed`'s own script (plain tsx), in a
+ * child process, so the run seeds exactly as a user's `npm run db:seed` does: the seed drives the
+ * real engine (health checks and sync jobs for history) on a client of its own.
  */
 async function migrateAndSeed(url: string) {
   const { applyMigrations } = await import('../lib/db/migrations');
   const applied = await applyMigrations(url, path.join(root, 'prisma', 'migrations'));
   const logFile = path.join(RUN_DIR, 'seed.log');
   const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  const code = await run(process.execPath, [tsx, '--conditions=react-server', 'scripts/db-seed.ts'], {
+  const seedEnv: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: url,
     SEED_LEARNERS: String(E2E_LEARNERS),
@@ -194,55 +148,33 @@ async function migrateAndSeed(url: string) {
     SEED_VIEWER_EMAIL: STAFF.viewer.email,
     SEED_VIEWER_PASSWORD: STAFF.viewer.password,
     SCHEDULER_ENABLED: 'false',
-  }, logFile);
+  };
+  const code = await runLogged(process.execPath, [tsx, 'scripts/db-seed.ts'], seedEnv, logFile);
   if (code !== 0) throw new Error(`The demo seed failed (exit ${code}). Last lines of ${logFile}:\n${tail(logFile)}`);
 
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const { rows } = await client.query<{ kind: string; n: string }>(
-      `SELECT CASE WHEN p.user_id IS NULL THEN 'MISSING_PROGRESS' WHEN l.user_id IS NULL THEN 'MISSING_LICENSE' ELSE 'LEVEL_MISMATCH' END AS kind, count(*) AS n
+      `SELECT CASE WHEN p.user_id IS NULL THEN 'MISSING_PROGRESS' WHEN l.user_id IS NULL THEN 'MISSING_LICENSE'
+                   ELSE 'LEVEL_MISMATCH' END AS kind,
+              count(*) AS n
        FROM specialization_progress p FULL OUTER JOIN user_licenses l ON l.user_id = p.user_id AND l.specialization_id = p.specialization_id
        WHERE p.user_id IS NULL OR l.user_id IS NULL OR p.current_level <> l.current_level GROUP BY 1 ORDER BY 1`,
     );
-    const { rows: [learners] } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM users WHERE role = 'STUDENT'`);
+    const {
+      rows: [learners],
+    } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM users WHERE role = 'STUDENT'`);
     if (rows.length < 3) {
       throw new Error(`The E2E seed must hold desyncs of every kind; it has ${JSON.stringify(rows)} (log: ${logFile}).`);
     }
     if (!(await client.query(`SELECT 1 FROM sync_jobs WHERE status <> 'RUNNING'`)).rowCount) await addJobHistory(client);
-    log(`Applied ${applied.length} migration(s); seeded ${learners!.n} learners; desyncs ${rows.map((r) => `${r.kind} ${r.n}`).join(', ')}.`);
+    log(
+      `Applied ${applied.length} migration(s); seeded ${learners!.n} learners; desyncs ${rows.map((r) => `${r.kind} ${r.n}`).join(', ')}.`,
+    );
   } finally {
     await client.end();
   }
-}
-
-async function waitUntilServing(baseUrl: string, child: ChildProcess, logFile: string, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      throw new Error(`next start exited (code ${child.exitCode}). Last lines of ${logFile}:\n${tail(logFile)}`);
-    }
-    try {
-      const res = await fetch(`${baseUrl}/login`, { redirect: 'manual', signal: AbortSignal.timeout(5_000) });
-      if (res.status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`next start did not answer within ${timeoutMs / 1000} s. Last lines of ${logFile}:\n${tail(logFile)}`);
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 export default async function globalSetup() {
@@ -252,17 +184,15 @@ export default async function globalSetup() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'syncwatch-e2e-'));
 
   let db: Database | undefined;
-  let server: ChildProcess | undefined;
+  let server: RunningServer | undefined;
   const teardown = async () => {
-    if (server) await stopChild(server);
+    if (server) await server.stop();
     if (db) await db.stop().catch((e: Error) => log(`Could not drop the run's database: ${e.message}`));
     rmSync(tmp, { recursive: true, force: true });
   };
-  // If the run is interrupted before its teardown (Ctrl-C), leave no server and no data behind.
-  process.once('exit', () => {
-    server?.kill('SIGKILL');
-    rmSync(tmp, { recursive: true, force: true });
-  });
+  // If the run is interrupted before its teardown (Ctrl-C), leave no data behind (and no server:
+  // tooling/next-server.ts kills the servers it started when this process exits).
+  process.once('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
   try {
     db = await prepareDatabase(tmp);
@@ -270,13 +200,9 @@ export default async function globalSetup() {
 
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
+    // With NODE_ENV=production, NEXT_DIST_DIR and NEXT_TSCONFIG_PATH of E2E_APP (tooling/next-server.ts).
     const appEnv: NodeJS.ProcessEnv = {
       ...process.env,
-      NODE_ENV: 'production',
-      NEXT_TELEMETRY_DISABLED: '1',
-      NEXT_DIST_DIR: DIST_DIR,
-      // Type-check this build with its own tsconfig (see next.config.ts).
-      NEXT_TSCONFIG_PATH: 'tsconfig.e2e.json',
       DATABASE_URL: db.url,
       PORT: String(port),
       NEXTAUTH_URL: baseUrl,
@@ -290,23 +216,26 @@ export default async function globalSetup() {
     };
     delete appEnv.CONSISTENCY_TARGET; // the default target (99.9%)
 
-    await buildIfStale(appEnv);
+    await buildAppIfStale(appEnv);
 
     const logFile = path.join(RUN_DIR, 'server.log');
-    const out = createWriteStream(logFile);
-    server = spawn(process.execPath, [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'], {
-      cwd: root,
+    // Ready once the sign-in page answers without a server error.
+    server = await startServer(E2E_APP, {
+      port,
       env: appEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      logFile,
+      readyPath: '/login',
+      accept: (res) => res.status < 500,
+      pollMs: 250,
     });
-    server.stdout!.pipe(out);
-    server.stderr!.pipe(out);
-    await waitUntilServing(baseUrl, server, logFile);
 
     process.env[ENV.baseUrl] = baseUrl;
     process.env[ENV.databaseUrl] = db.url;
     process.env[ENV.serverLog] = logFile;
-    log(`SyncWatch (production build) at ${baseUrl}, ready in ${((Date.now() - started) / 1000).toFixed(0)} s; server log in ${path.relative(root, logFile)}.`);
+    log(
+      `SyncWatch (production build) at ${baseUrl}, ready in ${((Date.now() - started) / 1000).toFixed(0)} s; ` +
+        `server log in ${path.relative(root, logFile)}.`,
+    );
   } catch (err) {
     await teardown();
     throw err;

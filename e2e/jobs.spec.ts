@@ -15,7 +15,9 @@ import {
 } from './fixtures';
 
 test.describe('sync jobs', () => {
-  test('6. "Sync now": the preview equals the database; the confirmed job is MANUAL, by the admin, with the reason; the desyncs are gone', async ({ page, sql, factory }) => {
+  const scenario6 =
+    '6. "Sync now": the preview equals the database; the confirmed job is MANUAL, by the admin, with the reason; the desyncs are gone';
+  test(scenario6, async ({ page, sql, factory }) => {
     const admin = staff('admin');
     await factory.learners(3, (i) => [
       { spec: 'PLAYER', progressLevel: 3, licenseLevel: 2 },
@@ -57,7 +59,8 @@ test.describe('sync jobs', () => {
     await expect(row).toContainText(admin.email);
     await expect(row).toContainText('SUCCEEDED');
     const headers = (await tableHeaders(jobs)).map((h) => h.toLowerCase());
-    for (const h of ['started', 'trigger', 'started by', 'status', 'duration', 'found', 'synced', 'failed', 'reason']) expect(headers).toContain(h);
+    for (const h of ['started', 'trigger', 'started by', 'status', 'duration', 'found', 'synced', 'failed', 'reason'])
+      expect(headers).toContain(h);
 
     // The desyncs are gone from the dashboard and the list once checked again.
     await page.goto('/');
@@ -83,7 +86,13 @@ test.describe('sync jobs', () => {
     expect(job.synced).toBe(expectedKeys.size);
 
     await page.goto('/jobs');
-    await page.getByRole('table', { name: 'Sync jobs' }).getByRole('row').filter({ hasText: `E2E job page ${factory.tag}` }).getByRole('link').first().click();
+    await page
+      .getByRole('table', { name: 'Sync jobs' })
+      .getByRole('row')
+      .filter({ hasText: `E2E job page ${factory.tag}` })
+      .getByRole('link')
+      .first()
+      .click();
     await expect(page).toHaveURL((url) => url.pathname === `/jobs/${job.id}`);
 
     const table = page.getByRole('table', { name: 'Job items' });
@@ -118,7 +127,11 @@ test.describe('sync jobs', () => {
     for (const row of rows) expect(normalizeCode(row[outcomeCol]!)).toBe('SYNCED');
   });
 
-  test('10. while a sync runs, "Sync now" is disabled and a second start is refused with who started the running one', async ({ page, sql, factory }) => {
+  test('10. while a sync runs, "Sync now" is disabled and a second start is refused with who started the running one', async ({
+    page,
+    sql,
+    factory,
+  }) => {
     await factory.learner([{ spec: 'PLAYER', progressLevel: 2, licenseLevel: 1 }]);
     await page.goto('/');
     await runHealthCheck(page, sql);
@@ -168,7 +181,9 @@ test.describe('sync jobs', () => {
       await expect.poll(reading, { timeout: 15_000 }).toBe('150/200');
     } finally {
       // Ends it as a crashed job would be ended (a deleted job would leave the page asking for it).
-      await sql(`UPDATE sync_jobs SET status = 'ABANDONED', finished_at = now(), error = 'e2e: ended by the test' WHERE id = $1`, [running!.id]);
+      await sql(`UPDATE sync_jobs SET status = 'ABANDONED', finished_at = now(), error = 'e2e: ended by the test' WHERE id = $1`, [
+        running!.id,
+      ]);
     }
     await expect(page.getByRole('button', { name: 'Sync now' })).toBeEnabled({ timeout: 15_000 });
   });

@@ -4,7 +4,9 @@ import { expect, signIn, staff, test } from './fixtures';
 test.describe('security headers and the proxy', () => {
   test.use({ storageState: { cookies: [], origins: [] } });
 
-  test('pages carry a CSP with a fresh nonce per request and frame-ancestors none; every answer has nosniff and a referrer policy', async ({ request }) => {
+  test('pages carry a CSP with a fresh nonce per request and frame-ancestors none; every answer has nosniff and a referrer policy', async ({
+    request,
+  }) => {
     const first = await request.get('/login');
     const second = await request.get('/login');
     const csp1 = first.headers()['content-security-policy'] ?? '';
@@ -23,7 +25,10 @@ test.describe('security headers and the proxy', () => {
   });
 
   test('a forged x-middleware-subrequest header gets a signed-out client nothing', async ({ request }) => {
-    const forged = { 'x-middleware-subrequest': 'middleware:middleware:middleware:middleware:middleware', 'x-middleware-subrequest-id': 'forged' };
+    const forged = {
+      'x-middleware-subrequest': 'middleware:middleware:middleware:middleware:middleware',
+      'x-middleware-subrequest-id': 'forged',
+    };
     for (const path of ['/', '/desyncs', '/jobs', '/audit']) {
       const res = await request.get(path, { headers: forged, maxRedirects: 0 });
       expect(res.status(), path).toBe(307);

@@ -29,7 +29,12 @@ test.describe('stale data', () => {
     const notice = page.locator('[role="alert"], [role="status"], [aria-live]').filter({ hasText: /stale/i }).first();
     await expect(notice).toBeVisible();
     await expect(notice).toContainText(/since/i);
-    await expect(notice.locator('time').first().or(notice.getByText(/\d{1,2}:\d{2}/).first())).toBeVisible();
+    await expect(
+      notice
+        .locator('time')
+        .first()
+        .or(notice.getByText(/\d{1,2}:\d{2}/).first()),
+    ).toBeVisible();
     // The old figures may stay, but only under that notice.
     await expect(figure(page, 'Pairs checked')).toBeVisible();
 
@@ -42,7 +47,11 @@ test.describe('stale data', () => {
     consoleGuard.allow(/status of 503/);
     await openWithFastRefresh(page);
     await breakPolling(page, (route) =>
-      route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'down' } }) }),
+      route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'down' } }),
+      }),
     );
     await expect(page.getByText(/stale/i).first()).toBeVisible({ timeout: 25_000 });
     await page.unrouteAll({ behavior: 'ignoreErrors' });

@@ -21,7 +21,8 @@ async function snapshot(sql: Sql, userId: number) {
             (SELECT count(*) FROM audit_events WHERE action <> 'ACCESS_DENIED') AS audit_events`,
   );
   const pair = await sql(
-    `SELECT 'progress' AS row, specialization_id, current_level, total_xp, completed_sessions, version, updated_at FROM specialization_progress WHERE user_id = $1
+    `SELECT 'progress' AS row, specialization_id, current_level, total_xp, completed_sessions, version, updated_at
+     FROM specialization_progress WHERE user_id = $1
      UNION ALL
      SELECT 'license', specialization_id, current_level, NULL, NULL, version, updated_at FROM user_licenses WHERE user_id = $1
      ORDER BY 1, 2`,
@@ -73,7 +74,12 @@ function mutatingRouteHandlers(): { url: string; method: string }[] {
       else if (/^route\.(ts|tsx|js)$/.test(entry.name)) {
         const rel = path.relative(appDir, dir).split(path.sep);
         if (rel[0] === 'api' && rel[1] === 'auth') continue; // next-auth's own sign-in/out endpoints
-        const url = '/' + rel.filter((s) => !/^\(.*\)$/.test(s)).map((s) => (/^\[.*\]$/.test(s) ? '1' : s)).join('/');
+        const url =
+          '/' +
+          rel
+            .filter((s) => !/^\(.*\)$/.test(s))
+            .map((s) => (/^\[.*\]$/.test(s) ? '1' : s))
+            .join('/');
         const source = readFileSync(full, 'utf8');
         for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
           if (new RegExp(`export\\s+(async\\s+)?(function|const)\\s+${method}\\b`).test(source)) found.push({ url, method });
@@ -86,7 +92,12 @@ function mutatingRouteHandlers(): { url: string; method: string }[] {
 }
 
 test.describe('viewer', () => {
-  test('8. a VIEWER sees the figures, with the admin buttons visible but disabled, and why', async ({ viewerPage: page, adminPage, sql, factory }) => {
+  test('8. a VIEWER sees the figures, with the admin buttons visible but disabled, and why', async ({
+    viewerPage: page,
+    adminPage,
+    sql,
+    factory,
+  }) => {
     const viewer = staff('viewer');
     await factory.learner([{ spec: 'PLAYER', progressLevel: 2, licenseLevel: 1 }]);
     await adminPage.goto('/');
@@ -116,7 +127,14 @@ test.describe('viewer', () => {
     for (const button of await rowButtons.all()) await expect(button).toBeDisabled();
   });
 
-  test('8. a direct POST of the sync actions with the viewer\'s session, or with none, changes nothing', async ({ adminPage, viewerPage, anonPage, sql, factory, consoleGuard }) => {
+  test("8. a direct POST of the sync actions with the viewer's session, or with none, changes nothing", async ({
+    adminPage,
+    viewerPage,
+    anonPage,
+    sql,
+    factory,
+    consoleGuard,
+  }) => {
     // The admin's captured requests are cut off before they reach the server.
     consoleGuard.allow(/Failed to fetch|ERR_ABORTED|ERR_FAILED|Failed to load resource|network/i);
     const viewer = staff('viewer');
@@ -126,7 +144,9 @@ test.describe('viewer', () => {
 
     // What the admin's browser posts for each mutation, recorded and not delivered.
     const actions: Record<string, CapturedAction> = {};
-    actions['Run health check'] = await captureNextAction(adminPage, () => adminPage.getByRole('button', { name: 'Run health check' }).click());
+    actions['Run health check'] = await captureNextAction(adminPage, () =>
+      adminPage.getByRole('button', { name: 'Run health check' }).click(),
+    );
     await adminPage.goto('/');
     await adminPage.getByRole('button', { name: 'Sync now' }).click();
     const dialog = adminPage.getByRole('dialog', { name: 'Sync preview' });
@@ -143,7 +163,10 @@ test.describe('viewer', () => {
     const before = await snapshot(sql, learner.id);
     const deniedBefore = { viewer: await accessDenied(sql, viewer.email), all: await accessDenied(sql) };
 
-    for (const [who, client] of [['viewer', viewerPage], ['signed-out client', anonPage]] as const) {
+    for (const [who, client] of [
+      ['viewer', viewerPage],
+      ['signed-out client', anonPage],
+    ] as const) {
       for (const [name, action] of Object.entries(actions)) {
         const res = await client.request.fetch(action.url, {
           method: 'POST',
@@ -167,7 +190,11 @@ test.describe('viewer', () => {
     // Control: the same replayed request with the admin's session does run the action, so the
     // refusals above came from the authorization, not from a malformed replay.
     const check = actions['Run health check']!;
-    const res = await adminPage.request.fetch(check.url, { method: 'POST', headers: replayHeaders(check.headers), data: check.body ?? undefined });
+    const res = await adminPage.request.fetch(check.url, {
+      method: 'POST',
+      headers: replayHeaders(check.headers),
+      data: check.body ?? undefined,
+    });
     expect(res.status()).toBe(200);
     await expect.poll(async () => (await snapshot(sql, learner.id)).counts!.checks).toBe(String(Number(before.counts!.checks) + 1));
   });
@@ -185,7 +212,12 @@ test.describe('viewer', () => {
     const deniedBefore = await accessDenied(sql, admin.email);
     await page.getByRole('button', { name: 'Run health check' }).click();
     // Refused with a readable sentence, nothing run, the refusal audited.
-    await expect(page.locator('[aria-live]').filter({ hasText: /ADMIN|not allowed|permission|forbidden|requires/i }).first()).toBeVisible();
+    await expect(
+      page
+        .locator('[aria-live]')
+        .filter({ hasText: /ADMIN|not allowed|permission|forbidden|requires/i })
+        .first(),
+    ).toBeVisible();
     const [{ n: checksAfter } = { n: '0' }] = await sql<{ n: string }>('SELECT count(*) AS n FROM health_checks');
     expect(checksAfter).toBe(checksBefore);
     await expect.poll(() => accessDenied(sql, admin.email)).toBeGreaterThan(deniedBefore);

@@ -26,7 +26,11 @@ test('a learner name with script and formula payloads is shown as text and expor
 
   // CSV: the formula cell starts with an apostrophe, so a spreadsheet shows it as text.
   const downloading = page.waitForEvent('download');
-  await page.getByRole('link', { name: 'Export CSV' }).or(page.getByRole('button', { name: 'Export CSV' })).first().click();
+  await page
+    .getByRole('link', { name: 'Export CSV' })
+    .or(page.getByRole('button', { name: 'Export CSV' }))
+    .first()
+    .click();
   const csv = parseCsv(readFileSync(await (await downloading).path(), 'utf8'));
   const cells = csv.flat();
   expect(cells).toContain(`'${payload}`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The `syncwatch` bin: runs scripts/cli.ts with tsx under the react-server condition (the
-// `server-only` package that guards lib/db throws without it), from the project root so that
-// tsconfig paths and a relative EMBEDDED_PG_DIR resolve as they do for `npm start`.
+// The `syncwatch` bin: runs scripts/cli.ts with tsx (plain, as `npm run syncwatch` does; the CLI
+// builds its own database client and never loads the app's server-only modules), from the project
+// root so that tsconfig paths and a relative EMBEDDED_PG_DIR resolve as they do for `npm start`.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -13,11 +13,11 @@ const require = createRequire(path.join(root, 'package.json'));
 // tsx's loader in one node process (rather than the tsx CLI, which adds a second process).
 const tsxLoader = pathToFileURL(require.resolve('tsx')).href;
 
-const child = spawn(
-  process.execPath,
-  ['--conditions=react-server', '--import', tsxLoader, path.join(root, 'scripts', 'cli.ts'), ...process.argv.slice(2)],
-  { stdio: 'inherit', cwd: root, env: { ...process.env, TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.json') } },
-);
+const child = spawn(process.execPath, ['--import', tsxLoader, path.join(root, 'scripts', 'cli.ts'), ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  cwd: root,
+  env: { ...process.env, TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.json') },
+});
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => {
   // Killed by a signal: exit as a shell would report it (128 + signal number).

@@ -1,4 +1,4 @@
-/** The part of autocannon 9's programmatic API the benchmark uses (lib/bench/http-load.ts). */
+/** The part of autocannon 9's programmatic API the benchmark uses (tooling/bench/http-load.ts). */
 declare module 'autocannon' {
   import type { EventEmitter } from 'node:events';
 

@@ -1,12 +1,13 @@
 import pg from 'pg';
-import { advanceLicense, isSyncError, recordProgress, runSyncJob, syncPair } from '../sync';
-import type { Actor } from '../sync/types';
+import { createDb } from '../../lib/db/prisma';
+import { advanceLicense, isSyncError, recordProgress, runSyncJob, syncPair, type Actor } from '../../lib/sync';
 
 /**
  * A Jepsen-style "bank" check of coupled updates: many callers hammer a few hot pairs with every
  * kind of write the app makes, and the invariants are checked afterwards from the database:
  * every pair consistent, no lost XP, exactly one audit event per applied change, and no caller
- * ever saw a deadlock or serialization error (the engine retries those, with a bound).
+ * ever saw a deadlock or serialization error (the engine retries those, with a bound). The check
+ * builds its own clients from the URL: the engine's (a Prisma pool) and a pg client for its SQL.
  */
 
 export interface BankCheckOptions {
@@ -15,6 +16,8 @@ export interface BankCheckOptions {
   pairs: number;
   /** Every `syncJobEvery`-th operation is a sync job (ALREADY_RUNNING is expected and counted). */
   syncJobEvery?: number;
+  /** Connections of the engine's pool (default 20). */
+  poolSize?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -33,13 +36,15 @@ export interface BankCheckResult {
 const actor: Actor = { label: 'bank-check', source: 'APP' };
 
 export async function runBankCheck(databaseUrl: string, opts: BankCheckOptions): Promise<BankCheckResult> {
+  const db = createDb(databaseUrl, { poolSize: opts.poolSize ?? 20 });
   const c = new pg.Client({ connectionString: databaseUrl });
   await c.connect();
   const started = performance.now();
   try {
     const specs = ['PLAYER', 'COACH', 'INTERNSHIP'];
     const { rows: users } = await c.query<{ id: number }>(
-      `INSERT INTO users (email, name) SELECT 'bank-' || gen_random_uuid() || '@check.test', 'Bank ' || g FROM generate_series(1, $1::int) g RETURNING id`,
+      `INSERT INTO users (email, name)
+       SELECT 'bank-' || gen_random_uuid() || '@check.test', 'Bank ' || g FROM generate_series(1, $1::int) g RETURNING id`,
       [opts.pairs],
     );
     const pairs = users.map((u, i) => ({ userId: u.id, spec: specs[i % 3]! }));
@@ -70,22 +75,28 @@ export async function runBankCheck(databaseUrl: string, opts: BankCheckOptions):
         if (i % every === every - 1) {
           // A legacy write breaks the pair first, so the job has something to repair.
           for (const p of pairs.slice(0, 10)) {
-            await c.query(`UPDATE user_licenses SET current_level = 1 WHERE user_id = $1 AND specialization_id = $2 AND current_level > 1`, [p.userId, p.spec]);
+            await c.query(
+              `UPDATE user_licenses SET current_level = 1 WHERE user_id = $1 AND specialization_id = $2 AND current_level > 1`,
+              [p.userId, p.spec],
+            );
           }
-          await runSyncJob({ trigger: 'MANUAL', actor, batchSize: 10 });
+          await runSyncJob(db, { trigger: 'MANUAL', actor, batchSize: 10 });
           applied.syncJobs++;
         } else if (roll === 0) {
           const max = pair.spec === 'INTERNSHIP' ? 3 : 8;
-          await advanceLicense(pair.userId, pair.spec, 1 + (i % max), actor, 'bank check');
+          await advanceLicense(db, pair.userId, pair.spec, 1 + (i % max), actor, 'bank check');
           applied.advanceLicense++;
         } else if (roll === 1 || roll === 2) {
           // A legacy write breaks the pair; the repair races the other writers of the same rows.
-          await c.query(`UPDATE user_licenses SET current_level = 1 WHERE user_id = $1 AND specialization_id = $2 AND current_level > 1`, [pair.userId, pair.spec]);
-          const r = await syncPair(pair.userId, pair.spec, actor);
+          await c.query(`UPDATE user_licenses SET current_level = 1 WHERE user_id = $1 AND specialization_id = $2 AND current_level > 1`, [
+            pair.userId,
+            pair.spec,
+          ]);
+          const r = await syncPair(db, pair.userId, pair.spec, actor);
           if (r.outcome === 'SYNCED') applied.syncPair++;
         } else {
           const xp = 1 + (i % 500);
-          await recordProgress(pair.userId, pair.spec, { xpGained: xp, sessionsCompleted: i % 3 === 0 ? 1 : 0 }, actor);
+          await recordProgress(db, pair.userId, pair.spec, { xpGained: xp, sessionsCompleted: i % 3 === 0 ? 1 : 0 }, actor);
           xpIncrements += xp;
           applied.recordProgress++;
         }
@@ -107,7 +118,9 @@ export async function runBankCheck(databaseUrl: string, opts: BankCheckOptions):
       recordProgress: await q(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'RECORD_PROGRESS' AND user_id = ANY($1)`, [ids]),
       advanceLicense: await q(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'ADVANCE_LICENSE' AND user_id = ANY($1)`, [ids]),
       syncPair: await q(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'SYNC_PAIR' AND user_id = ANY($1)`, [ids]),
-      syncJobRepairs: await q(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'SYNC_JOB_REPAIR' AND sync_job_id > $1`, [jobsBefore]),
+      syncJobRepairs: await q(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'SYNC_JOB_REPAIR' AND sync_job_id > $1`, [
+        jobsBefore,
+      ]),
       syncJobRepairsRecorded: await q(`SELECT coalesce(sum(synced), 0)::int AS n FROM sync_jobs WHERE id > $1`, [jobsBefore]),
     };
     const xpRaisedByAdvances = await q(
@@ -129,8 +142,19 @@ export async function runBankCheck(databaseUrl: string, opts: BankCheckOptions):
       audit.advanceLicense === applied.advanceLicense &&
       audit.syncPair === applied.syncPair &&
       audit.syncJobRepairs === audit.syncJobRepairsRecorded;
-    return { applied, xpIncrements, xpRaisedByAdvances, xpInDatabase, inconsistentPairs, audit, unexpectedErrors: unexpectedErrors.slice(0, 20), ok, seconds: (performance.now() - started) / 1000 };
+    return {
+      applied,
+      xpIncrements,
+      xpRaisedByAdvances,
+      xpInDatabase,
+      inconsistentPairs,
+      audit,
+      unexpectedErrors: unexpectedErrors.slice(0, 20),
+      ok,
+      seconds: (performance.now() - started) / 1000,
+    };
   } finally {
     await c.end();
+    await db.$disconnect();
   }
 }

@@ -40,7 +40,8 @@ export async function repairSetBased(c: pg.Client): Promise<{ updated: number; l
       `INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions)
        SELECT l.user_id, l.specialization_id, l.current_level, r.xp_required, r.sessions_required
        FROM user_licenses l JOIN level_requirements r ON r.specialization_id = l.specialization_id AND r.level = l.current_level
-       WHERE NOT EXISTS (SELECT 1 FROM specialization_progress p WHERE p.user_id = l.user_id AND p.specialization_id = l.specialization_id)`,
+       WHERE NOT EXISTS (SELECT 1 FROM specialization_progress p
+                         WHERE p.user_id = l.user_id AND p.specialization_id = l.specialization_id)`,
     );
     await c.query('COMMIT');
     return { updated: updated.rowCount ?? 0, licenses: licenses.rowCount ?? 0, progress: progress.rowCount ?? 0 };
@@ -58,10 +59,22 @@ export async function coupledUpdateByHand(pool: pg.Pool, userId: number, special
   const c = await pool.connect();
   try {
     await c.query('BEGIN');
-    await c.query('SELECT total_xp FROM specialization_progress WHERE user_id = $1 AND specialization_id = $2 FOR UPDATE', [userId, specializationId]);
-    await c.query('SELECT current_level FROM user_licenses WHERE user_id = $1 AND specialization_id = $2 FOR UPDATE', [userId, specializationId]);
-    await c.query('UPDATE specialization_progress SET total_xp = total_xp + 1 WHERE user_id = $1 AND specialization_id = $2', [userId, specializationId]);
-    await c.query('UPDATE user_licenses SET current_level = current_level WHERE user_id = $1 AND specialization_id = $2', [userId, specializationId]);
+    await c.query('SELECT total_xp FROM specialization_progress WHERE user_id = $1 AND specialization_id = $2 FOR UPDATE', [
+      userId,
+      specializationId,
+    ]);
+    await c.query('SELECT current_level FROM user_licenses WHERE user_id = $1 AND specialization_id = $2 FOR UPDATE', [
+      userId,
+      specializationId,
+    ]);
+    await c.query('UPDATE specialization_progress SET total_xp = total_xp + 1 WHERE user_id = $1 AND specialization_id = $2', [
+      userId,
+      specializationId,
+    ]);
+    await c.query('UPDATE user_licenses SET current_level = current_level WHERE user_id = $1 AND specialization_id = $2', [
+      userId,
+      specializationId,
+    ]);
     await c.query('COMMIT');
   } catch (err) {
     await c.query('ROLLBACK').catch(() => {});

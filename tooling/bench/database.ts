@@ -1,7 +1,7 @@
 import pg from 'pg';
-import { checkConnection } from '../db/connection';
-import { startEmbeddedPostgres } from '../db/embedded';
-import { applyMigrations } from '../db/migrations';
+import { checkConnection } from '../../lib/db/connection';
+import { startEmbeddedPostgres } from '../../lib/db/embedded';
+import { applyMigrations } from '../../lib/db/migrations';
 
 /**
  * The PostgreSQL server the benchmark and stress tests use: DATABASE_URL's server, or the
@@ -21,11 +21,7 @@ export interface BenchServer {
 
 const LOCAL_HOSTS = ['localhost', '127.0.0.1', '::1', '[::1]'];
 
-export async function openBenchServer(opts: {
-  databaseUrl?: string;
-  embeddedDir: string;
-  embeddedPort: number;
-}): Promise<BenchServer> {
+export async function openBenchServer(opts: { databaseUrl?: string; embeddedDir: string; embeddedPort: number }): Promise<BenchServer> {
   if (opts.databaseUrl) {
     const base = new URL(opts.databaseUrl);
     if (!LOCAL_HOSTS.includes(base.hostname) && process.env.SYNCWATCH_BENCH_ALLOW_REMOTE !== '1') {
@@ -78,10 +74,6 @@ export async function recreateDatabase(server: BenchServer, database: string): P
   return url;
 }
 
-export async function dropDatabase(server: BenchServer, database: string): Promise<void> {
-  await withAdmin(server, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`));
-}
-
 /** Server version and the settings that shape the figures, for the results file. */
 export async function serverFacts(url: string): Promise<Record<string, string>> {
   const c = new pg.Client({ connectionString: url });
@@ -89,7 +81,8 @@ export async function serverFacts(url: string): Promise<Record<string, string>> 
   try {
     const { rows } = await c.query<{ name: string; setting: string; unit: string | null }>(
       `SELECT name, setting, unit FROM pg_settings
-       WHERE name IN ('server_version', 'shared_buffers', 'work_mem', 'max_parallel_workers_per_gather', 'jit', 'synchronous_commit', 'max_connections')`,
+       WHERE name IN ('server_version', 'shared_buffers', 'work_mem', 'max_parallel_workers_per_gather', 'jit', 'synchronous_commit',
+                      'max_connections')`,
     );
     return Object.fromEntries(rows.map((r) => [r.name, r.unit ? `${r.setting} ${r.unit}` : r.setting]));
   } finally {

@@ -15,7 +15,9 @@ export const MIX = {
 };
 
 export function expectedDesyncs(pairs: number) {
-  let mismatch = 0, noLicense = 0, noProgress = 0;
+  let mismatch = 0,
+    noLicense = 0,
+    noProgress = 0;
   for (let g = 1; g <= pairs; g++) {
     if (MIX.MISSING_LICENSE(g)) noLicense++;
     else if (MIX.MISSING_PROGRESS(g)) noProgress++;
@@ -38,7 +40,10 @@ const PAIRS_SQL = `
 
 export async function buildDataset(c: pg.Client, pairs: number): Promise<void> {
   await c.query('BEGIN');
-  await c.query(`TRUNCATE current_desyncs, health_checks, sync_job_items, sync_jobs, audit_events, specialization_progress, user_licenses, users RESTART IDENTITY CASCADE`);
+  await c.query(
+    `TRUNCATE current_desyncs, health_checks, sync_job_items, sync_jobs, audit_events, specialization_progress, user_licenses, users
+     RESTART IDENTITY CASCADE`,
+  );
   await c.query(`SET LOCAL synchronous_commit = off`);
   await c.query(
     `INSERT INTO users (id, email, name, role, created_at)
@@ -49,7 +54,8 @@ export async function buildDataset(c: pg.Client, pairs: number): Promise<void> {
   await c.query(`SELECT setval(pg_get_serial_sequence('users', 'id'), $1::int)`, [pairs]);
   await c.query(
     `INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions, created_at, updated_at)
-     SELECT t.g, t.spec, t.lvl, r.xp_required + t.g % 997, r.sessions_required + t.g % 3, now() - interval '300 days', now() - interval '30 days'
+     SELECT t.g, t.spec, t.lvl, r.xp_required + t.g % 997, r.sessions_required + t.g % 3,
+            now() - interval '300 days', now() - interval '30 days'
      FROM (${PAIRS_SQL}) t JOIN level_requirements r ON r.specialization_id = t.spec AND r.level = t.lvl
      WHERE t.g % 1000 <> 17`,
     [pairs],

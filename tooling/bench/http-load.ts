@@ -23,7 +23,10 @@ export interface LoadResult {
  * `connections` clients requesting `url` back to back for `seconds` (autocannon). Latency
  * percentiles come from every response's own time (autocannon's summary has no p95).
  */
-export async function loadTest(url: string, opts: { connections: number; seconds: number; headers?: Record<string, string> }): Promise<LoadResult> {
+export async function loadTest(
+  url: string,
+  opts: { connections: number; seconds: number; headers?: Record<string, string> },
+): Promise<LoadResult> {
   const latencies: number[] = [];
   const statusCodes: Record<string, number> = {};
   let ok = 0;
@@ -55,7 +58,10 @@ export async function loadTest(url: string, opts: { connections: number; seconds
  * as real dashboards' are (autocannon's rate limit fires every client in the same instant, which
  * measures a burst, not a poll).
  */
-export async function pollLoad(url: string, opts: { clients: number; intervalMs: number; seconds: number; headers?: Record<string, string> }): Promise<LoadResult> {
+export async function pollLoad(
+  url: string,
+  opts: { clients: number; intervalMs: number; seconds: number; headers?: Record<string, string> },
+): Promise<LoadResult> {
   const latencies: number[] = [];
   const statusCodes: Record<string, number> = {};
   let ok = 0;

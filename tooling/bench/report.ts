@@ -1,4 +1,4 @@
-/** The benchmark's targets (issue 6) and how results are printed. */
+/** The benchmark's targets (at 1,000,000 pairs) and how results are printed. */
 
 export type Direction = 'atMost' | 'atLeast';
 
@@ -25,7 +25,16 @@ export function target(
   ratio = false,
 ): TargetResult {
   const v = value === undefined || value === null || !Number.isFinite(value) ? null : value;
-  return { id, label, value: v, unit, target: goal, direction, met: v === null ? null : direction === 'atMost' ? v <= goal : v >= goal, ratio };
+  return {
+    id,
+    label,
+    value: v,
+    unit,
+    target: goal,
+    direction,
+    met: v === null ? null : direction === 'atMost' ? v <= goal : v >= goal,
+    ratio,
+  };
 }
 
 export const fmtValue = (v: number | null, unit: string) => {
@@ -47,5 +56,9 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 
 /** The same table in Markdown, for docs/performance.md and the README. */
 export function markdownTable(headers: string[], rows: (string | number)[][]): string {
-  return [`| ${headers.join(' | ')} |`, `| ${headers.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [
+    `| ${headers.join(' | ')} |`,
+    `| ${headers.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }

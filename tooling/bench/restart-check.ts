@@ -2,10 +2,10 @@ import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { hashPassword } from '../auth/password';
-import { ensureDatabaseExists } from '../db/connection';
-import { startEmbeddedPostgres, type EmbeddedServer } from '../db/embedded';
-import { applyMigrations } from '../db/migrations';
+import { hashPassword } from '../../lib/auth/password';
+import { ensureDatabaseExists } from '../../lib/db/connection';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../../lib/db/embedded';
+import { applyMigrations } from '../../lib/db/migrations';
 import { buildDataset } from './dataset';
 import { buildIfStale, freePort, signIn, startServer } from './server';
 
@@ -54,7 +54,9 @@ export async function runRestartCheck(log: (line: string) => void): Promise<Rest
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     await buildDataset(c, 2_000);
-    await c.query(`INSERT INTO users (email, name, role, password_hash) VALUES ('admin@restart.test', 'Admin', 'ADMIN', $1)`, [await hashPassword('restart-password')]);
+    await c.query(`INSERT INTO users (email, name, role, password_hash) VALUES ('admin@restart.test', 'Admin', 'ADMIN', $1)`, [
+      await hashPassword('restart-password'),
+    ]);
     await c.end();
 
     log('building the production app when stale...');
@@ -68,7 +70,11 @@ export async function runRestartCheck(log: (line: string) => void): Promise<Rest
       const q = new pg.Client({ connectionString: url });
       await q.connect();
       try {
-        return (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM schedule_runs WHERE schedule = 'HEALTH_CHECK' AND status = 'SUCCEEDED'`)).rows[0]!.n;
+        return (
+          await q.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM schedule_runs WHERE schedule = 'HEALTH_CHECK' AND status = 'SUCCEEDED'`,
+          )
+        ).rows[0]!.n;
       } finally {
         await q.end();
       }
@@ -82,13 +88,25 @@ export async function runRestartCheck(log: (line: string) => void): Promise<Rest
     const outageStart = new Date();
     await db.stop();
     db = undefined;
-    const healthDownAfterMs = await pollUntil('/api/health to answer 503', async () => (await status(`${server!.baseUrl}/api/health`)) === 503, 30_000);
+    const healthDownAfterMs = await pollUntil(
+      '/api/health to answer 503',
+      async () => (await status(`${server!.baseUrl}/api/health`)) === 503,
+      30_000,
+    );
     const dashboardDuringOutage = await status(`${server.baseUrl}/api/dashboard`, cookie);
     await sleep(7_000); // several scheduled occurrences fall in the outage
     log('starting PostgreSQL again...');
     db = await startEmbeddedPostgres({ dataDir, port });
-    const healthUpAfterMs = await pollUntil('/api/health to answer 200 again', async () => (await status(`${server!.baseUrl}/api/health`)) === 200, 60_000);
-    const dashboardUpAfterMs = await pollUntil('/api/dashboard to answer 200 again', async () => (await status(`${server!.baseUrl}/api/dashboard`, cookie)) === 200, 60_000);
+    const healthUpAfterMs = await pollUntil(
+      '/api/health to answer 200 again',
+      async () => (await status(`${server!.baseUrl}/api/health`)) === 200,
+      60_000,
+    );
+    const dashboardUpAfterMs = await pollUntil(
+      '/api/dashboard to answer 200 again',
+      async () => (await status(`${server!.baseUrl}/api/dashboard`, cookie)) === 200,
+      60_000,
+    );
     await sleep(10_000); // the scheduler's next occurrences
 
     const q = new pg.Client({ connectionString: url });
@@ -97,7 +115,8 @@ export async function runRestartCheck(log: (line: string) => void): Promise<Rest
       `SELECT count(*)::int AS n FROM (SELECT schedule, occurrence_at FROM schedule_runs GROUP BY 1, 2 HAVING count(*) > 1) d`,
     );
     const during = await q.query<{ status: string; n: number }>(
-      `SELECT status, count(*)::int AS n FROM schedule_runs WHERE occurrence_at >= $1 AND occurrence_at < now() - interval '10 seconds' GROUP BY 1`,
+      `SELECT status, count(*)::int AS n FROM schedule_runs
+       WHERE occurrence_at >= $1 AND occurrence_at < now() - interval '10 seconds' GROUP BY 1`,
       [outageStart],
     );
     await q.end();

@@ -1,146 +1,40 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { buildIsStale as isStale, freePort } from '../dev/build';
+import { readFileSync } from 'node:fs';
+import { freePort } from '../build';
+import { buildIfStale as buildAppIfStale, startServer as startApp, type NextApp, type RunningServer } from '../next-server';
 
 /**
- * The production server for the benchmark's HTTP measurements: `next build` into its own
- * distDir (rebuilt only when a source is newer, as e2e/global-setup.ts does), `next start` in a
- * process group of its own so that stopping it stops everything it spawned, a next-auth
- * credentials sign-in, and RSS sampling of the server's process tree.
+ * The production server for the benchmark's HTTP measurements and the restart check: `next build`
+ * into its own distDir (rebuilt only when a source is newer, as for the E2E suite), `next start`
+ * in a process group of its own so that stopping it stops everything it spawned (both through
+ * ../next-server.ts), a next-auth credentials sign-in, and RSS sampling of the server's process tree.
  */
 
-const root = process.cwd();
-const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
-export const BENCH_DIST_DIR = '.next-bench';
-export const BENCH_TSCONFIG = 'tsconfig.bench.json';
+export const BENCH_APP: NextApp = { distDir: '.next-bench', tsconfig: 'tsconfig.bench.json' };
 
-export { freePort };
-
-/** Rebuilt when a source is newer; the benchmark's own modules are not part of the app's bundle. */
-export function buildIsStale(): boolean {
-  return isStale(root, BENCH_DIST_DIR, { extraSources: [BENCH_TSCONFIG], skip: (entry, child) => entry === 'lib' && child === 'bench' });
-}
-
-function tail(file: string, lines = 30): string {
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n') : '(no log)';
-}
+export { freePort, type RunningServer };
 
 /** Production refuses the documented demo secrets: this run's own, never printed. */
 const secrets = { NEXTAUTH_SECRET: randomBytes(32).toString('hex'), MONITOR_TOKEN: randomBytes(32).toString('hex') };
 
-/** Environment of the benchmark's build and servers (production, own distDir and tsconfig). */
-export function serverEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...secrets,
-    NODE_ENV: 'production',
-    NEXT_TELEMETRY_DISABLED: '1',
-    NEXT_DIST_DIR: BENCH_DIST_DIR,
-    NEXT_TSCONFIG_PATH: BENCH_TSCONFIG,
-    ...extra,
-  };
-  return e;
-}
-
-/**
- * `next build` into .next-bench when stale. A build with another distDir may add its type paths
- * to tsconfig.json and rewrite next-env.d.ts; both are restored so a run leaves tracked files as
- * they were. Returns the build time in ms, or 0 when the build was up to date.
- */
-export async function buildIfStale(logFile: string): Promise<number> {
-  if (!buildIsStale()) return 0;
-  const tsconfigFile = path.join(root, 'tsconfig.json');
-  const nextEnvFile = path.join(root, 'next-env.d.ts');
-  const tsconfig = readFileSync(tsconfigFile, 'utf8');
-  const nextEnv = existsSync(nextEnvFile) ? readFileSync(nextEnvFile, 'utf8') : undefined;
-  const started = performance.now();
-  const code = await new Promise<number>((resolve, reject) => {
-    const out = createWriteStream(logFile);
-    const child = spawn(process.execPath, [nextBin, 'build'], { cwd: root, env: serverEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.pipe(out, { end: false });
-    child.stderr.pipe(out, { end: false });
-    child.once('error', reject);
-    child.once('exit', (c) => out.end(() => resolve(c ?? 1)));
-  });
-  const after = readFileSync(tsconfigFile, 'utf8');
-  if (after !== tsconfig) {
-    const strip = (t: string) => {
-      const j = JSON.parse(t) as { include?: string[] };
-      j.include = j.include?.filter((p) => !p.includes(BENCH_DIST_DIR));
-      return JSON.stringify(j);
-    };
-    try {
-      if (strip(after) === strip(tsconfig)) writeFileSync(tsconfigFile, tsconfig);
-    } catch {
-      // not plain JSON any more: leave it for a human
-    }
-  }
-  if (nextEnv !== undefined) writeFileSync(nextEnvFile, nextEnv);
-  if (code !== 0) throw new Error(`next build failed (exit ${code}). Last lines of ${logFile}:\n${tail(logFile)}`);
-  return performance.now() - started;
-}
-
-export interface RunningServer {
-  baseUrl: string;
-  pid: number;
-  child: ChildProcess;
-  logFile: string;
-  stop(): Promise<void>;
-}
-
-const started = new Set<ChildProcess>();
-// If the benchmark dies (Ctrl-C, an exception), no server is left behind.
-process.once('exit', () => {
-  for (const child of started) killGroup(child, 'SIGKILL');
-});
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
+/** `next build` into .next-bench when stale; the build time in ms, or 0 when it was up to date. */
+export function buildIfStale(logFile: string): Promise<number> {
+  return buildAppIfStale(BENCH_APP, { env: { ...process.env, ...secrets }, logFile });
 }
 
 /** `next start` on a free port in its own process group; resolves once /api/ping answers. */
 export async function startServer(opts: { env: Record<string, string>; logFile: string; timeoutMs?: number }): Promise<RunningServer> {
   const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const out = createWriteStream(opts.logFile);
-  const child = spawn(process.execPath, [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'], {
-    cwd: root,
-    env: serverEnv({ PORT: String(port), NEXTAUTH_URL: baseUrl, ...opts.env }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
+  return startApp(BENCH_APP, {
+    port,
+    env: { ...process.env, ...secrets, PORT: String(port), NEXTAUTH_URL: `http://127.0.0.1:${port}`, ...opts.env },
+    logFile: opts.logFile,
+    readyPath: '/api/ping',
+    accept: (res) => res.ok,
+    pollMs: 200,
+    timeoutMs: opts.timeoutMs,
+    processGroup: true,
   });
-  started.add(child);
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    killGroup(child, 'SIGTERM');
-    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-    started.delete(child);
-  };
-  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`next start exited (code ${child.exitCode}). Last lines of ${opts.logFile}:\n${tail(opts.logFile)}`);
-    try {
-      const res = await fetch(`${baseUrl}/api/ping`, { signal: AbortSignal.timeout(5_000) });
-      if (res.ok) return { baseUrl, pid: child.pid!, child, logFile: opts.logFile, stop };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  await stop();
-  throw new Error(`next start did not answer within ${(opts.timeoutMs ?? 120_000) / 1000} s. Last lines of ${opts.logFile}:\n${tail(opts.logFile)}`);
 }
 
 function setCookies(res: Response): string[] {

@@ -34,11 +34,32 @@ export function fmtMs(ms: number): string {
   return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
 }
 
-export function fmtNum(n: number, digits = 0): string {
-  if (!Number.isFinite(n)) return 'n/a';
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+/** Runs a and b `runs` times after a warm-up of each, alternating which goes first. */
+export async function paired(
+  runs: number,
+  a: () => Promise<number>,
+  b: () => Promise<number>,
+  onRun?: (i: number, x: number, y: number) => void,
+): Promise<{ a: number[]; b: number[]; ratios: number[] }> {
+  await a();
+  await b();
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    let x: number, y: number;
+    if (i % 2 === 0) {
+      x = await a();
+      y = await b();
+    } else {
+      y = await b();
+      x = await a();
+    }
+    xs.push(x);
+    ys.push(y);
+    onRun?.(i, x, y);
+  }
+  return { a: xs, b: ys, ratios: xs.map((x, i) => x / ys[i]!) };
 }
-
 
 /** Runs `fn` in `workers` concurrent loops for `durationMs`; counts completed and failed calls. */
 export async function runConcurrently(

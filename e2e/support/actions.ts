@@ -1,0 +1,39 @@
+import { expect, type Page } from '@playwright/test';
+import { latestHealthCheckId, type JobRow, type Sql } from './sql';
+
+/** Actions through the UI that several tests need, each waiting until the database shows its effect. */
+
+/** Clicks "Run health check" on the dashboard and waits until the check is stored. */
+export async function runHealthCheck(page: Page, sql: Sql): Promise<number> {
+  const before = await latestHealthCheckId(sql);
+  if (new URL(page.url()).pathname !== '/') await page.goto('/');
+  await page.getByRole('button', { name: 'Run health check' }).click();
+  await expect.poll(() => latestHealthCheckId(sql), { message: 'a new health check is stored', timeout: 30_000 }).toBeGreaterThan(before);
+  return latestHealthCheckId(sql);
+}
+
+/** Opens "Sync now", waits for the dry run, confirms with `reason`; returns the finished job (SQL). */
+export async function syncNowViaUi(page: Page, sql: Sql, reason: string): Promise<JobRow> {
+  if (new URL(page.url()).pathname !== '/') await page.goto('/');
+  const [{ id: lastId } = { id: 0 }] = await sql<{ id: number }>('SELECT coalesce(max(id), 0) AS id FROM sync_jobs');
+  await page.getByRole('button', { name: 'Sync now' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Sync preview' });
+  await expect(dialog.getByRole('button', { name: 'Confirm sync' })).toBeEnabled();
+  await dialog.getByRole('textbox', { name: 'Reason' }).fill(reason);
+  await dialog.getByRole('button', { name: 'Confirm sync' }).click();
+  await expect(dialog).toBeHidden();
+  let job: JobRow | undefined;
+  await expect
+    .poll(
+      async () => {
+        [job] = await sql<JobRow>(
+          'SELECT id, status, trigger, actor, reason, found, synced, failed, reported FROM sync_jobs WHERE id > $1 ORDER BY id LIMIT 1',
+          [lastId],
+        );
+        return job?.status;
+      },
+      { message: 'the sync job finishes', timeout: 60_000 },
+    )
+    .toMatch(/^(SUCCEEDED|PARTIAL|FAILED)$/);
+  return job!;
+}

@@ -1,0 +1,100 @@
+/**
+ * The run's database as the E2E tests see it: raw SQL on it, and the figures the app should show
+ * computed here with queries of their own (a FULL OUTER JOIN of progress and license), never
+ * through the app's code.
+ */
+
+export type Sql = <R extends Record<string, unknown> = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<R[]>;
+
+export type SpecializationId = 'PLAYER' | 'COACH' | 'INTERNSHIP';
+export const REPAIRABLE_KINDS = ['LEVEL_MISMATCH', 'MISSING_LICENSE', 'MISSING_PROGRESS'] as const;
+export type RepairableKind = (typeof REPAIRABLE_KINDS)[number];
+
+export interface Figures {
+  totalPairs: number;
+  consistentPairs: number;
+  /** consistent / total, a fraction; 1 when there are no pairs. */
+  rate: number;
+  byKind: Record<RepairableKind, number>;
+  orphans: number;
+  desyncs: number;
+}
+
+export async function expectedFigures(sql: Sql): Promise<Figures> {
+  const [row] = await sql<{
+    total: string;
+    consistent: string;
+    level_mismatch: string;
+    missing_license: string;
+    missing_progress: string;
+    orphans: string;
+  }>(
+    `WITH pairs AS (
+       SELECT coalesce(p.user_id, l.user_id) AS user_id,
+              coalesce(p.specialization_id, l.specialization_id) AS spec,
+              p.user_id IS NOT NULL AS has_progress, l.user_id IS NOT NULL AS has_license,
+              p.current_level AS progress_level, l.current_level AS license_level
+       FROM specialization_progress p
+       FULL OUTER JOIN user_licenses l ON l.user_id = p.user_id AND l.specialization_id = p.specialization_id
+     ), classified AS (
+       SELECT *, (NOT EXISTS (SELECT 1 FROM users u WHERE u.id = pairs.user_id)
+                  OR NOT EXISTS (SELECT 1 FROM specializations s WHERE s.id = pairs.spec)) AS orphan
+       FROM pairs
+     )
+     SELECT count(*) AS total,
+            count(*) FILTER (WHERE NOT orphan AND has_progress AND has_license AND progress_level = license_level) AS consistent,
+            count(*) FILTER (WHERE NOT orphan AND has_progress AND has_license AND progress_level <> license_level) AS level_mismatch,
+            count(*) FILTER (WHERE NOT orphan AND has_progress AND NOT has_license) AS missing_license,
+            count(*) FILTER (WHERE NOT orphan AND has_license AND NOT has_progress) AS missing_progress,
+            count(*) FILTER (WHERE orphan) AS orphans
+     FROM classified`,
+  );
+  const r = row!;
+  const byKind = {
+    LEVEL_MISMATCH: Number(r.level_mismatch),
+    MISSING_LICENSE: Number(r.missing_license),
+    MISSING_PROGRESS: Number(r.missing_progress),
+  };
+  const totalPairs = Number(r.total);
+  const consistentPairs = Number(r.consistent);
+  return {
+    totalPairs,
+    consistentPairs,
+    rate: totalPairs === 0 ? 1 : consistentPairs / totalPairs,
+    byKind,
+    orphans: Number(r.orphans),
+    desyncs: byKind.LEVEL_MISMATCH + byKind.MISSING_LICENSE + byKind.MISSING_PROGRESS,
+  };
+}
+
+/** Every repairable desync as `userId:SPEC:KIND`, from SQL. */
+export async function desyncKeys(sql: Sql, opts: { userIds?: number[] } = {}): Promise<Set<string>> {
+  const rows = await sql<{ key: string }>(
+    `SELECT coalesce(p.user_id, l.user_id) || ':' || coalesce(p.specialization_id, l.specialization_id) || ':' ||
+            CASE WHEN p.user_id IS NULL THEN 'MISSING_PROGRESS' WHEN l.user_id IS NULL THEN 'MISSING_LICENSE' ELSE 'LEVEL_MISMATCH' END
+              AS key
+     FROM specialization_progress p
+     FULL OUTER JOIN user_licenses l ON l.user_id = p.user_id AND l.specialization_id = p.specialization_id
+     WHERE (p.user_id IS NULL OR l.user_id IS NULL OR p.current_level <> l.current_level)
+       AND ($1::int[] IS NULL OR coalesce(p.user_id, l.user_id) = ANY($1))`,
+    [opts.userIds ?? null],
+  );
+  return new Set(rows.map((r) => r.key));
+}
+
+export async function latestHealthCheckId(sql: Sql): Promise<number> {
+  const [row] = await sql<{ id: number | null }>('SELECT max(id) AS id FROM health_checks');
+  return row?.id ?? 0;
+}
+
+export type JobRow = {
+  id: number;
+  status: string;
+  trigger: string;
+  actor: string;
+  reason: string | null;
+  found: number;
+  synced: number;
+  failed: number;
+  reported: number;
+};
