@@ -49,10 +49,12 @@ export function formatRelative(target: Date, now: Date): string {
   return relative.format(Math.round(diff / 86400), 'day');
 }
 
-export const KIND_LABELS: Record<string, string> = {
-  LEVEL_MISMATCH: 'Level mismatch',
-  MISSING_LICENSE: 'Missing license',
-  MISSING_PROGRESS: 'Missing progress',
-  ORPHAN_PROGRESS: 'Orphan progress',
-  ORPHAN_LICENSE: 'Orphan license',
-};
+/** A level as shown in "progress X · license Y": the number, or "none" where the row does not exist. */
+export function formatLevel(n: number | null | undefined): string {
+  return n === null || n === undefined ? 'none' : String(n);
+}
+
+/** A pair's levels as one phrase: "progress 3 · license none". */
+export function formatPairLevels(s: { progressLevel: number | null; licenseLevel: number | null }): string {
+  return `progress ${formatLevel(s.progressLevel)} · license ${formatLevel(s.licenseLevel)}`;
+}

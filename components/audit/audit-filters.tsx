@@ -24,10 +24,23 @@ export function AuditFilters({ actors, actions, current }: { actors: string[]; a
   const actorOptions = current.actor && !actors.includes(current.actor) ? [current.actor, ...actors] : actors;
 
   return (
-    <form role="search" aria-label="Filter the audit log" className="filters" action="/audit" method="get" data-pending={pending || undefined} onSubmit={(e) => e.preventDefault()}>
+    <form
+      role="search"
+      aria-label="Filter the audit log"
+      className="filters"
+      action="/audit"
+      method="get"
+      data-pending={pending || undefined}
+      onSubmit={(e) => e.preventDefault()}
+    >
       <div className="field">
         <label htmlFor="filter-actor">Actor</label>
-        <select id="filter-actor" name="actor" value={current.actor ?? ''} onChange={(e) => go({ ...current, actor: e.currentTarget.value || undefined })}>
+        <select
+          id="filter-actor"
+          name="actor"
+          value={current.actor ?? ''}
+          onChange={(e) => go({ ...current, actor: e.currentTarget.value || undefined })}
+        >
           <option value="">All actors</option>
           {actorOptions.map((a) => (
             <option key={a} value={a}>
@@ -38,7 +51,12 @@ export function AuditFilters({ actors, actions, current }: { actors: string[]; a
       </div>
       <div className="field">
         <label htmlFor="filter-action">Action</label>
-        <select id="filter-action" name="action" value={current.action ?? ''} onChange={(e) => go({ ...current, action: e.currentTarget.value || undefined })}>
+        <select
+          id="filter-action"
+          name="action"
+          value={current.action ?? ''}
+          onChange={(e) => go({ ...current, action: e.currentTarget.value || undefined })}
+        >
           <option value="">All actions</option>
           {actions.map((a) => (
             <option key={a} value={a}>

@@ -2,19 +2,18 @@
 
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState, useTransition } from 'react';
+import { queryKeys } from '@/components/query-keys';
 import { LocalTime } from '@/components/ui/local-time';
 import { useToast } from '@/components/ui/toaster';
 import { runHealthCheckAction } from '@/lib/actions/run-health-check';
-import type { StaffRole } from '@/lib/auth/roles';
 import type { JobDto } from '@/lib/data/dto';
 import { formatInt, formatRate } from '@/lib/format';
-import { REPAIRABLE_KINDS } from '@/lib/sync/types';
+import { REPAIRABLE_KINDS, Role, SyncJobStatus, type StaffRole } from '@/lib/vocabulary';
 import { SyncPreviewDialog } from './sync-preview-dialog';
 
-const RUNNING_JOB_KEY = ['running-job'] as const;
-
 function describeFinished(job: JobDto): string {
-  return `Sync job #${job.id} ${job.status}: ${formatInt(job.synced)} synced, ${formatInt(job.failed)} failed, ${formatInt(job.reported)} reported.`;
+  const counts = `${formatInt(job.synced)} synced, ${formatInt(job.failed)} failed, ${formatInt(job.reported)} reported`;
+  return `Sync job #${job.id} ${job.status}: ${counts}.`;
 }
 
 /** "Run health check" and "Sync now" (ADMIN; visible but disabled for a VIEWER), and the running job's progress. */
@@ -29,7 +28,7 @@ export function AdminActions({
   onFiguresChanged: () => void;
   autoRefresh: boolean;
 }) {
-  const isAdmin = role === 'ADMIN';
+  const isAdmin = role === Role.ADMIN;
   const toast = useToast();
   const queryClient = useQueryClient();
   const [checking, startCheck] = useTransition();
@@ -48,7 +47,7 @@ export function AdminActions({
       .then((r) => (r.ok ? (r.json() as Promise<{ job: JobDto }>) : null))
       .then((body) => {
         if (!body) return toast.info(`Sync job #${previous} finished.`);
-        if (body.job.status === 'SUCCEEDED') toast.success(describeFinished(body.job));
+        if (body.job.status === SyncJobStatus.SUCCEEDED) toast.success(describeFinished(body.job));
         else toast.error(describeFinished(body.job) + (body.job.error ? ` ${body.job.error}` : ''));
       })
       .catch(() => toast.info(`Sync job #${previous} finished.`));
@@ -64,8 +63,9 @@ export function AdminActions({
       }
       const h = result.health;
       const desyncs = REPAIRABLE_KINDS.reduce((s, k) => s + (h.byKind[k] ?? 0), 0);
+      const rate = formatRate(h.consistencyRate, h.consistentPairs, h.totalPairs);
       toast.success(
-        `Health check done: ${formatRate(h.consistencyRate, h.consistentPairs, h.totalPairs)} consistent, ${formatInt(desyncs)} desyncs, ${formatInt(h.orphans)} orphans.` +
+        `Health check done: ${rate} consistent, ${formatInt(desyncs)} desyncs, ${formatInt(h.orphans)} orphans.` +
           (autoRefresh ? '' : ' Auto-refresh is off, so the figures below keep their last update.'),
       );
       onFiguresChanged();
@@ -80,10 +80,23 @@ export function AdminActions({
         Actions
       </h2>
       <div className="action-buttons">
-        <button type="button" className="button" onClick={runCheck} disabled={!isAdmin || checking} aria-busy={checking} aria-describedby={!isAdmin ? 'admin-only-note' : undefined}>
+        <button
+          type="button"
+          className="button"
+          onClick={runCheck}
+          disabled={!isAdmin || checking}
+          aria-busy={checking}
+          aria-describedby={!isAdmin ? 'admin-only-note' : undefined}
+        >
           Run health check
         </button>
-        <button type="button" className="button primary" onClick={() => setDialogOpen(true)} disabled={!isAdmin || !!runningJob} aria-describedby={describedBy}>
+        <button
+          type="button"
+          className="button primary"
+          onClick={() => setDialogOpen(true)}
+          disabled={!isAdmin || !!runningJob}
+          aria-describedby={describedBy}
+        >
           Sync now
         </button>
         {!isAdmin ? (
@@ -120,7 +133,7 @@ export function AdminActions({
           onStarted={(job) => {
             setDialogOpen(false);
             shownJob.current = job.id;
-            queryClient.setQueryData(RUNNING_JOB_KEY, job);
+            queryClient.setQueryData(queryKeys.runningJob, job);
             toast.success(`Sync job #${job.id} started${job.total ? `: ${formatInt(job.total)} pairs to repair` : ''}.`);
           }}
         />

@@ -3,11 +3,11 @@
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
 import { useHydrated } from '@/components/ui/local-time';
 import type { DashboardData } from '@/lib/data/dto';
-import { formatInt, formatPercent, KIND_LABELS } from '@/lib/format';
-import { DESYNC_KINDS } from '@/lib/sync/types';
+import { formatInt, formatPercent } from '@/lib/format';
+import { DESYNC_KINDS, KIND_LABELS, type DesyncKind } from '@/lib/vocabulary';
 
 // Mid-tone colours that read on both the light and the dark background.
-const KIND_COLOURS: Record<string, string> = {
+const KIND_COLOURS: Record<DesyncKind, string> = {
   LEVEL_MISMATCH: '#d97706',
   MISSING_LICENSE: '#2563eb',
   MISSING_PROGRESS: '#9333ea',
@@ -59,17 +59,52 @@ export function RateChart({ data }: { data: DashboardData }) {
         <p className="empty">The chart fills in as health checks run.</p>
       ) : (
         <div className="chart" aria-hidden="true">
-          <LineChart responsive style={{ width: '100%', height: CHART_HEIGHT }} data={points} margin={{ top: 22, right: 16, bottom: 0, left: 0 }} accessibilityLayer={false}>
+          <LineChart
+            responsive
+            style={{ width: '100%', height: CHART_HEIGHT }}
+            data={points}
+            margin={{ top: 22, right: 16, bottom: 0, left: 0 }}
+            accessibilityLayer={false}
+          >
             <CartesianGrid stroke="currentColor" strokeOpacity={0.15} />
-            <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={formatTick} tick={tick} stroke="currentColor" minTickGap={24} />
-            <YAxis domain={[floor, 100]} tickFormatter={(v: number) => `${v.toFixed(1)}%`} tick={tick} width={56} stroke="currentColor" allowDataOverflow />
+            <XAxis
+              dataKey="t"
+              type="number"
+              scale="time"
+              domain={['dataMin', 'dataMax']}
+              tickFormatter={formatTick}
+              tick={tick}
+              stroke="currentColor"
+              minTickGap={24}
+            />
+            <YAxis
+              domain={[floor, 100]}
+              tickFormatter={(v: number) => `${v.toFixed(1)}%`}
+              tick={tick}
+              width={56}
+              stroke="currentColor"
+              allowDataOverflow
+            />
             <Tooltip
               labelFormatter={(t) => dateTime.format(Number(t))}
               formatter={(v) => [formatPercent(Number(v)), 'Consistency']}
               contentStyle={{ background: 'var(--card)', border: '1px solid var(--border)', color: 'var(--fg)' }}
             />
-            <ReferenceLine y={data.targetPercent} stroke="#cf222e" strokeDasharray="6 4" label={{ value: `Target ${data.targetPercent}%`, position: 'insideTopRight', fill: 'currentColor', fontSize: 12 }} />
-            <Line type="linear" dataKey="rate" stroke="#1f6feb" strokeWidth={2} dot={points.length < 40} isAnimationActive={false} name="Consistency" />
+            <ReferenceLine
+              y={data.targetPercent}
+              stroke="#cf222e"
+              strokeDasharray="6 4"
+              label={{ value: `Target ${data.targetPercent}%`, position: 'insideTopRight', fill: 'currentColor', fontSize: 12 }}
+            />
+            <Line
+              type="linear"
+              dataKey="rate"
+              stroke="#1f6feb"
+              strokeWidth={2}
+              dot={points.length < 40}
+              isAnimationActive={false}
+              name="Consistency"
+            />
           </LineChart>
         </div>
       )}
@@ -86,9 +121,7 @@ export function DesyncChart({ data }: { data: DashboardData }) {
     .map(([spec, counts]) => ({ spec, ...Object.fromEntries(DESYNC_KINDS.map((k) => [k, counts[k] ?? 0])) }));
   const kinds = DESYNC_KINDS.filter((k) => rows.some((r) => (r as Record<string, unknown>)[k]));
   const summary = rows.length
-    ? rows
-        .map((r) => `${r.spec}: ${formatInt(kinds.reduce((s, k) => s + Number((r as Record<string, unknown>)[k] ?? 0), 0))}`)
-        .join('; ')
+    ? rows.map((r) => `${r.spec}: ${formatInt(kinds.reduce((s, k) => s + Number((r as Record<string, unknown>)[k] ?? 0), 0))}`).join('; ')
     : 'No health check has run yet.';
 
   return (
@@ -103,7 +136,13 @@ export function DesyncChart({ data }: { data: DashboardData }) {
         <p className="empty">Every pair is consistent.</p>
       ) : (
         <div className="chart" aria-hidden="true">
-          <BarChart responsive style={{ width: '100%', height: CHART_HEIGHT }} data={rows} margin={{ top: 8, right: 16, bottom: 0, left: 0 }} accessibilityLayer={false}>
+          <BarChart
+            responsive
+            style={{ width: '100%', height: CHART_HEIGHT }}
+            data={rows}
+            margin={{ top: 8, right: 16, bottom: 0, left: 0 }}
+            accessibilityLayer={false}
+          >
             <CartesianGrid stroke="currentColor" strokeOpacity={0.15} vertical={false} />
             <XAxis dataKey="spec" tick={tick} stroke="currentColor" />
             <YAxis allowDecimals={false} tick={tick} width={48} stroke="currentColor" />

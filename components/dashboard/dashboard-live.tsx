@@ -2,17 +2,15 @@
 
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { queryKeys } from '@/components/query-keys';
 import { LocalTime } from '@/components/ui/local-time';
-import type { StaffRole } from '@/lib/auth/roles';
 import type { DashboardData, JobDto } from '@/lib/data/dto';
+import type { StaffRole } from '@/lib/vocabulary';
 import { DesyncChart, RateChart } from './charts';
 import { AdminActions } from './admin-actions';
 import { fetchJson, FetchError } from './fetch-json';
 import { DashboardFigures } from './figures';
 import { RefreshControls } from './refresh-controls';
-
-export const DASHBOARD_KEY = ['dashboard'] as const;
-export const RUNNING_JOB_KEY = ['running-job'] as const;
 
 const DEFAULT_SECONDS = 10;
 
@@ -34,7 +32,7 @@ export function DashboardLive({ initial, role }: { initial: DashboardData; role:
   const queryClient = useQueryClient();
 
   const dashboard = useQuery({
-    queryKey: DASHBOARD_KEY,
+    queryKey: queryKeys.dashboard,
     queryFn: ({ signal }) => fetchJson<DashboardData>('/api/dashboard', signal, timeoutFor(seconds)),
     initialData: initial,
     initialDataUpdatedAt: Date.parse(initial.generatedAt),
@@ -47,7 +45,7 @@ export function DashboardLive({ initial, role }: { initial: DashboardData; role:
   });
 
   const running = useQuery({
-    queryKey: RUNNING_JOB_KEY,
+    queryKey: queryKeys.runningJob,
     queryFn: async ({ signal }) => (await fetchJson<{ job: JobDto | null }>('/api/sync-jobs/running', signal, 5_000)).job,
     initialData: initial.runningJob,
     initialDataUpdatedAt: Date.parse(initial.generatedAt),
@@ -59,13 +57,13 @@ export function DashboardLive({ initial, role }: { initial: DashboardData; role:
   });
 
   const refreshFigures = useCallback(() => {
-    if (autoRefresh) void queryClient.invalidateQueries({ queryKey: DASHBOARD_KEY });
+    if (autoRefresh) void queryClient.invalidateQueries({ queryKey: queryKeys.dashboard });
   }, [autoRefresh, queryClient]);
 
   // Switching auto-refresh back on fetches at once rather than after a full interval.
   const wasOn = useRef(autoRefresh);
   useEffect(() => {
-    if (autoRefresh && !wasOn.current) void queryClient.invalidateQueries({ queryKey: DASHBOARD_KEY });
+    if (autoRefresh && !wasOn.current) void queryClient.invalidateQueries({ queryKey: queryKeys.dashboard });
     wasOn.current = autoRefresh;
   }, [autoRefresh, queryClient]);
 
@@ -90,7 +88,9 @@ export function DashboardLive({ initial, role }: { initial: DashboardData; role:
       <div role="status" className={stale ? 'notice notice-warn' : 'sr-only'}>
         {stale ? (
           <>
-            <strong>Data is stale since <LocalTime iso={lastUpdatedIso} />.</strong>{' '}
+            <strong>
+              Data is stale since <LocalTime iso={lastUpdatedIso} />.
+            </strong>{' '}
             {dashboard.error instanceof FetchError ? dashboard.error.message : 'The last refresh failed.'}{' '}
             {signedOut(dashboard.error) ? (
               <a href="/login">Sign in</a>

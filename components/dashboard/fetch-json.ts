@@ -24,11 +24,14 @@ export async function fetchJson<T>(url: string, signal: AbortSignal, timeoutMs: 
   } catch (err) {
     if (signal.aborted) throw err;
     throw new FetchError(
-      err instanceof DOMException && err.name === 'TimeoutError' ? 'The server did not answer in time.' : 'The server could not be reached.',
+      err instanceof DOMException && err.name === 'TimeoutError'
+        ? 'The server did not answer in time.'
+        : 'The server could not be reached.',
       null,
     );
   }
-  if (res.status === 401 || res.status === 403) throw new FetchError('You are signed out or no longer have access. Sign in again.', res.status);
+  if (res.status === 401 || res.status === 403)
+    throw new FetchError('You are signed out or no longer have access. Sign in again.', res.status);
   if (!res.ok) throw new FetchError(`The server answered with an error (HTTP ${res.status}).`, res.status);
   try {
     return (await res.json()) as T;

@@ -1,8 +1,9 @@
 import type { ReactNode } from 'react';
+import { JobStatus } from '@/components/jobs/job-status';
 import { LocalTime } from '@/components/ui/local-time';
 import type { DashboardData } from '@/lib/data/dto';
-import { formatDuration, formatInt, formatRate, KIND_LABELS } from '@/lib/format';
-import { REPAIRABLE_KINDS, type DesyncKind } from '@/lib/sync/types';
+import { formatDuration, formatInt, formatRate } from '@/lib/format';
+import { DesyncKind, KIND_LABELS, REPAIRABLE_KINDS } from '@/lib/vocabulary';
 
 function slug(label: string) {
   return label.toLowerCase().replace(/[^a-z0-9]+/g, '-');
@@ -21,7 +22,7 @@ export function Figure({ label, children, tone }: { label: string; children: Rea
   );
 }
 
-const ORPHAN_KINDS = ['ORPHAN_PROGRESS', 'ORPHAN_LICENSE'] as const;
+const ORPHAN_KINDS = [DesyncKind.ORPHAN_PROGRESS, DesyncKind.ORPHAN_LICENSE] as const;
 
 /** Counts of some desync kinds, one labelled row each. */
 function KindCounts({ kinds, byKind }: { kinds: readonly DesyncKind[]; byKind: Partial<Record<DesyncKind, number>> }) {
@@ -87,8 +88,7 @@ export function DashboardFigures({ data }: { data: DashboardData }) {
         {job ? (
           <>
             <p className="figure-value">
-              <span className={`status status-${job.status.toLowerCase()}`}>{job.status}</span>{' '}
-              <span className="figure-inline num">{formatDuration(job.durationMs)}</span>
+              <JobStatus status={job.status} /> <span className="figure-inline num">{formatDuration(job.durationMs)}</span>
             </p>
             <p className="figure-sub">
               <span className="num">{formatInt(job.found)}</span> found · <span className="num">{formatInt(job.synced)}</span> synced ·{' '}

@@ -5,14 +5,13 @@ import { useToast } from '@/components/ui/toaster';
 import { previewSyncAction } from '@/lib/actions/preview-sync';
 import { startSyncJobAction } from '@/lib/actions/start-sync-job';
 import type { JobDto } from '@/lib/data/dto';
-import { formatInt, KIND_LABELS } from '@/lib/format';
-import { DESYNC_KINDS, type PairSnapshot, type SyncPreview } from '@/lib/sync/types';
+import { formatInt, formatPairLevels } from '@/lib/format';
+import { alreadyRunningMessage } from '@/lib/sync/errors';
+import type { PairSnapshot, SyncPreview } from '@/lib/sync/types';
+import { DESYNC_KINDS, KIND_LABELS } from '@/lib/vocabulary';
 
-function snapshotText(s: PairSnapshot | null): string {
-  if (!s) return 'left as is (reported)';
-  const level = (n: number | null) => (n === null ? 'none' : String(n));
-  return `progress ${level(s.progressLevel)} · license ${level(s.licenseLevel)}`;
-}
+/** A planned repair's levels; an orphan has no "after": the job reports it and leaves it. */
+const snapshotText = (s: PairSnapshot | null) => (s ? formatPairLevels(s) : 'left as is (reported)');
 
 type PreviewState = { status: 'loading' } | { status: 'ready'; preview: SyncPreview } | { status: 'error'; message: string };
 
@@ -28,6 +27,16 @@ export function SyncPreviewDialog({ open, onClose, onStarted }: { open: boolean;
   const [confirmError, setConfirmError] = useState<string | null>(null);
   const [starting, startJob] = useTransition();
 
+  // Each opening starts from a fresh dry run: reset while rendering the opening, not in an effect.
+  const [shownOpen, setShownOpen] = useState(open);
+  if (open !== shownOpen) {
+    setShownOpen(open);
+    if (open) {
+      setState({ status: 'loading' });
+      setConfirmError(null);
+    }
+  }
+
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
@@ -35,12 +44,10 @@ export function SyncPreviewDialog({ open, onClose, onStarted }: { open: boolean;
     if (!open && dialog.open) dialog.close();
   }, [open]);
 
-  // Each opening runs a fresh dry run.
+  // The dry run of this opening; a closed or reopened dialog ignores an older answer.
   useEffect(() => {
     if (!open) return;
     let cancelled = false;
-    setState({ status: 'loading' });
-    setConfirmError(null);
     previewSyncAction()
       .then((result) => {
         if (cancelled) return;
@@ -69,7 +76,7 @@ export function SyncPreviewDialog({ open, onClose, onStarted }: { open: boolean;
       }
       // The server sends UTC; say "since when" in the viewer's time zone.
       const r = result.error.running;
-      const message = r ? `A sync job is already running: started by ${r.actor} at ${new Date(r.startedAt).toLocaleString()}.` : result.error.message;
+      const message = r ? alreadyRunningMessage(r, new Date(r.startedAt).toLocaleString()) : result.error.message;
       setConfirmError(message);
       toast.error(message);
     });
@@ -96,8 +103,8 @@ export function SyncPreviewDialog({ open, onClose, onStarted }: { open: boolean;
         ) : preview ? (
           <>
             <p>
-              A sync would address <strong className="num">{formatInt(preview.found)}</strong> out-of-sync pairs. Nothing has been
-              changed yet.
+              A sync would address <strong className="num">{formatInt(preview.found)}</strong> out-of-sync pairs. Nothing has been changed
+              yet.
             </p>
             <table className="table compact" aria-label="Preview counts by kind">
               <thead>
@@ -153,7 +160,15 @@ export function SyncPreviewDialog({ open, onClose, onStarted }: { open: boolean;
 
         <div className="field">
           <label htmlFor="sync-reason">Reason</label>
-          <textarea id="sync-reason" name="reason" rows={2} maxLength={500} value={reason} onChange={(e) => setReason(e.currentTarget.value)} aria-describedby="sync-reason-hint" />
+          <textarea
+            id="sync-reason"
+            name="reason"
+            rows={2}
+            maxLength={500}
+            value={reason}
+            onChange={(e) => setReason(e.currentTarget.value)}
+            aria-describedby="sync-reason-hint"
+          />
           <p id="sync-reason-hint" className="muted hint">
             Recorded with the job and in the audit log.
           </p>

@@ -2,6 +2,7 @@
 
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState, useTransition, type FormEvent } from 'react';
+import type { DesyncKind } from '@/lib/vocabulary';
 
 const SEARCH_DELAY_MS = 400;
 
@@ -24,14 +25,26 @@ function buildUrl(next: Current): string {
  * Kind, Specialization and "Search learners". Every change goes into the URL (page back to 1),
  * so a link reproduces the view; it is a plain GET form without JavaScript.
  */
-export function DesyncFilters({ kinds, specializations, current }: { kinds: readonly string[]; specializations: { id: string; name: string }[]; current: Current }) {
+export function DesyncFilters({
+  kinds,
+  specializations,
+  current,
+}: {
+  kinds: readonly DesyncKind[];
+  specializations: { id: string; name: string }[];
+  current: Current;
+}) {
   const router = useRouter();
   const [pending, startTransition] = useTransition();
   const [search, setSearch] = useState(current.search ?? '');
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
-  // Keep the box in step with back/forward navigation.
-  useEffect(() => setSearch(current.search ?? ''), [current.search]);
+  // Keep the box in step with back/forward navigation: follow the URL's search when it changes.
+  const [urlSearch, setUrlSearch] = useState(current.search);
+  if (current.search !== urlSearch) {
+    setUrlSearch(current.search);
+    setSearch(current.search ?? '');
+  }
   useEffect(() => () => clearTimeout(timer.current), []);
 
   const go = (next: Current) => {
@@ -45,10 +58,23 @@ export function DesyncFilters({ kinds, specializations, current }: { kinds: read
   };
 
   return (
-    <form role="search" aria-label="Filter desyncs" className="filters" action="/desyncs" method="get" onSubmit={onSubmit} data-pending={pending || undefined}>
+    <form
+      role="search"
+      aria-label="Filter desyncs"
+      className="filters"
+      action="/desyncs"
+      method="get"
+      onSubmit={onSubmit}
+      data-pending={pending || undefined}
+    >
       <div className="field">
         <label htmlFor="filter-kind">Kind</label>
-        <select id="filter-kind" name="kind" value={current.kind ?? ''} onChange={(e) => go({ ...current, search, kind: e.currentTarget.value || undefined })}>
+        <select
+          id="filter-kind"
+          name="kind"
+          value={current.kind ?? ''}
+          onChange={(e) => go({ ...current, search, kind: e.currentTarget.value || undefined })}
+        >
           <option value="">All kinds</option>
           {kinds.map((k) => (
             <option key={k} value={k}>

@@ -3,11 +3,7 @@
 import { useTransition } from 'react';
 import { useToast } from '@/components/ui/toaster';
 import { syncPairAction } from '@/lib/actions/sync-pair';
-import { formatRate } from '@/lib/format';
-import type { PairSnapshot } from '@/lib/sync/types';
-
-const level = (n: number | null) => (n === null ? 'none' : String(n));
-const snap = (s: PairSnapshot) => `progress ${level(s.progressLevel)} · license ${level(s.licenseLevel)}`;
+import { formatPairLevels, formatRate } from '@/lib/format';
 
 /** A desync row's "Sync": repairs that pair alone (ADMIN). */
 export function SyncRowButton({
@@ -34,7 +30,8 @@ export function SyncRowButton({
       }
       const what = `${learner} (${specializationId})`;
       if (result.outcome === 'SYNCED') {
-        toast.success(`Synced ${what}: ${snap(result.before)} → ${snap(result.after)}. Consistency rate now ${formatRate(result.consistencyRate)}.`);
+        const change = `${formatPairLevels(result.before)} → ${formatPairLevels(result.after)}`;
+        toast.success(`Synced ${what}: ${change}. Consistency rate now ${formatRate(result.consistencyRate)}.`);
       } else if (result.outcome === 'NOOP') {
         toast.info(`${what} was already in sync; nothing changed.`);
       } else {

@@ -14,6 +14,7 @@ export function SignOutButton() {
         setPending(true);
         // Clears the session cookie, then a full navigation drops every cached page.
         await signOut({ redirect: false }).catch(() => {});
+        // eslint-disable-next-line @next/next/no-location-assign-relative-destination -- a push would keep the router cache
         window.location.assign('/login');
       }}
     >

@@ -7,7 +7,11 @@ const noopSubscribe = () => () => {};
 
 /** False during the server render and hydration, true afterwards (no hydration mismatch). */
 export function useHydrated(): boolean {
-  return useSyncExternalStore(noopSubscribe, () => true, () => false);
+  return useSyncExternalStore(
+    noopSubscribe,
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -36,7 +40,15 @@ function utcText(d: Date): string {
  * A point in time in the viewer's time zone, with the absolute time (and ISO form) on hover.
  * The server render shows UTC; the browser switches to local time right after hydration.
  */
-export function LocalTime({ iso, relative = false, className }: { iso: string | null | undefined; relative?: boolean; className?: string }) {
+export function LocalTime({
+  iso,
+  relative = false,
+  className,
+}: {
+  iso: string | null | undefined;
+  relative?: boolean;
+  className?: string;
+}) {
   const hydrated = useHydrated();
   const now = useNow(relative ? 15_000 : 3_600_000);
   if (!iso) return <span className={className}>—</span>;

@@ -1,20 +1,19 @@
 import Link from 'next/link';
+import type { PageOf } from '@/lib/data/paging';
 import { formatInt } from '@/lib/format';
 
 /** "Previous" / "Next" links for a server-paginated list; a boundary link is shown disabled. */
 export function Pagination({
-  page,
-  pageCount,
-  total,
-  noun,
+  of: { page, pageCount, total },
+  noun: [one, many],
   hrefFor,
 }: {
-  page: number;
-  pageCount: number;
-  total: number;
-  noun: string;
+  of: Pick<PageOf<unknown>, 'page' | 'pageCount' | 'total'>;
+  /** What the list holds, singular and plural: ['job', 'jobs']. */
+  noun: [string, string];
   hrefFor: (page: number) => string;
 }) {
+  const noun = total === 1 ? one : many;
   return (
     <nav className="pagination" aria-label="Pagination">
       {page > 1 ? (

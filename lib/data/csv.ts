@@ -61,5 +61,8 @@ export function csvResponse<T>(filename: string, columns: CsvColumn<T>[], batche
 
 /** A file-name-safe timestamp, e.g. 2026-11-21T17-05-09Z. */
 export function fileStamp(d = new Date()): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  return d
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
 }

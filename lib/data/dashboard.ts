@@ -1,5 +1,5 @@
 import 'server-only';
-import { getDb } from '@/lib/db/client';
+import { getDb } from '@/lib/db/server';
 import { env } from '@/lib/env';
 import { getLatestHealthCheck, getRunningJob, listHealthChecks, listSyncJobs } from '@/lib/sync';
 import { getJobHealth } from '@/lib/scheduler/job-health';
@@ -44,8 +44,12 @@ export async function getDashboardData(): Promise<DashboardData> {
       const promise = buildDashboardData(version);
       building = { version, promise };
       promise.then(
-        () => { if (building?.promise === promise) building = null; },
-        () => { if (building?.promise === promise) building = null; },
+        () => {
+          if (building?.promise === promise) building = null;
+        },
+        () => {
+          if (building?.promise === promise) building = null;
+        },
       );
     }
     cached = await building.promise;
@@ -79,10 +83,10 @@ async function probeVersion(): Promise<string> {
 
 async function buildDashboardData(version: string): Promise<Built> {
   const [latest, checks, running, jobs, jobHealth] = await Promise.all([
-    getLatestHealthCheck(),
-    listHealthChecks({ limit: SERIES_LENGTH }),
-    getRunningJob(),
-    listSyncJobs({ limit: 5 }),
+    getLatestHealthCheck(getDb()),
+    listHealthChecks(getDb(), { limit: SERIES_LENGTH }),
+    getRunningJob(getDb()),
+    listSyncJobs(getDb(), { limit: 5 }),
     getJobHealthSafely(),
   ]);
   const lastJob = jobs.items.find((j) => j.status !== 'RUNNING') ?? null;
@@ -108,7 +112,7 @@ async function buildDashboardData(version: string): Promise<Built> {
 // The schedule figures are secondary: a failure there must not blank the whole dashboard.
 async function getJobHealthSafely(): Promise<JobHealthDto | null> {
   try {
-    const h = await getJobHealth();
+    const h = await getJobHealth(getDb());
     return {
       state: h.state,
       lastSuccessAt: toIso(h.lastSuccessAt),

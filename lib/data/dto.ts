@@ -1,22 +1,13 @@
-import type { DesyncKind, HealthSnapshot, SyncJobStatus, SyncJobSummary, SyncTrigger } from '@/lib/sync/types';
+import type { JobHealth } from '@/lib/scheduler/job-health';
+import type { HealthSnapshot, SyncJobSummary } from '@/lib/sync/types';
 
 /**
  * JSON-shaped views of engine results for the browser: dates as ISO strings, so the server
  * render, the /api/dashboard response and react-query's cache all hold the same shape.
  */
 
-export interface HealthDto {
-  id: number;
-  checkedAt: string;
-  durationMs: number;
-  totalPairs: number;
-  consistentPairs: number;
-  /** Fraction in [0, 1]. */
-  consistencyRate: number;
-  byKind: Record<DesyncKind, number>;
-  orphans: number;
-  bySpecialization: HealthSnapshot['bySpecialization'];
-}
+/** A health check as JSON: the engine's snapshot with its time as an ISO string. */
+export type HealthDto = Omit<HealthSnapshot, 'checkedAt'> & { checkedAt: string };
 
 /** A sync job as JSON: the engine's summary with its times as ISO strings (no heartbeat). */
 export type JobDto = Omit<SyncJobSummary, 'startedAt' | 'finishedAt' | 'heartbeatAt'> & {
@@ -24,15 +15,9 @@ export type JobDto = Omit<SyncJobSummary, 'startedAt' | 'finishedAt' | 'heartbea
   finishedAt: string | null;
 };
 
-export type JobHealthState = 'ON_SCHEDULE' | 'OVERDUE' | 'NEVER_RUN';
-
-export interface JobHealthDto {
-  state: JobHealthState;
-  lastSuccessAt: string | null;
-  nextSyncAt: string | null;
-  nextHealthCheckAt: string | null;
-  overdueAfter: string | null;
-}
+/** The sync schedule's health as JSON: the engine's JobHealth, its times as ISO strings. */
+export type JobHealthDto = Pick<JobHealth, 'state'> &
+  Record<'lastSuccessAt' | 'nextSyncAt' | 'nextHealthCheckAt' | 'overdueAfter', string | null>;
 
 export interface DashboardData {
   generatedAt: string;
@@ -49,18 +34,8 @@ export interface DashboardData {
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
-export function toHealthDto(h: HealthSnapshot): HealthDto {
-  return {
-    id: h.id,
-    checkedAt: h.checkedAt.toISOString(),
-    durationMs: h.durationMs,
-    totalPairs: h.totalPairs,
-    consistentPairs: h.consistentPairs,
-    consistencyRate: h.consistencyRate,
-    byKind: h.byKind,
-    orphans: h.orphans,
-    bySpecialization: h.bySpecialization,
-  };
+export function toHealthDto({ checkedAt, ...rest }: HealthSnapshot): HealthDto {
+  return { ...rest, checkedAt: checkedAt.toISOString() };
 }
 
 export function toJobDto({ heartbeatAt: _heartbeat, startedAt, finishedAt, ...rest }: SyncJobSummary): JobDto {

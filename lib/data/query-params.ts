@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DESYNC_KINDS, type DesyncKind } from '@/lib/sync/types';
+import { AUDIT_ACTIONS, DESYNC_KINDS, type DesyncKind } from '@/lib/vocabulary';
 
 /**
  * Query-string parsing for the list pages and their CSV exports. Bad input never reaches the
@@ -14,24 +14,15 @@ export const MAX_SEARCH_LENGTH = 100;
 /** Beyond any real page count; keeps offset arithmetic far from overflow. */
 const MAX_PAGE = 1_000_000;
 
-export const AUDIT_ACTIONS = [
-  'RECORD_PROGRESS',
-  'ADVANCE_LICENSE',
-  'SYNC_PAIR',
-  'SYNC_JOB_REPAIR',
-  'SYNC_JOB_STARTED',
-  'SYNC_JOB_FINISHED',
-  'HEALTH_CHECK',
-  'ACCESS_DENIED',
-  'ORPHANS_DELETED',
-  'ORPHANS_RESTORED',
-] as const;
-
 function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-const pageSchema = z.coerce.number().int().catch(1).transform((n) => Math.min(Math.max(n, 1), MAX_PAGE));
+const pageSchema = z.coerce
+  .number()
+  .int()
+  .catch(1)
+  .transform((n) => Math.min(Math.max(n, 1), MAX_PAGE));
 
 export function parsePage(params: SearchParams): number {
   return pageSchema.parse(first(params.page) ?? 1);

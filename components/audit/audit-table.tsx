@@ -1,0 +1,77 @@
+import { LocalTime } from '@/components/ui/local-time';
+import { InvalidFilterNotice } from '@/components/ui/notices';
+import { DataTable } from '@/components/ui/data-table';
+import { Pagination } from '@/components/ui/pagination';
+import { emptyPage, readPage } from '@/lib/data/paging';
+import { auditQueryString, PAGE_SIZE, type AuditQuery } from '@/lib/data/query-params';
+import { getDb } from '@/lib/db/server';
+import { listAuditEvents, type AuditEventRow } from '@/lib/sync';
+import { AuditValue } from './audit-value';
+
+/** The audit log, newest first, one page of the events that match the filters. */
+export async function AuditTable({ q }: { q: AuditQuery }) {
+  const filters = { actor: q.actor, action: q.action };
+  const result = q.invalid
+    ? emptyPage<AuditEventRow>()
+    : await readPage(q.page, PAGE_SIZE, (offset) => listAuditEvents(getDb(), { ...filters, offset, limit: PAGE_SIZE }));
+
+  return (
+    <>
+      <InvalidFilterNotice message={q.invalid} />
+      <DataTable
+        label="Audit log"
+        columns={[
+          { label: 'When' },
+          { label: 'Who' },
+          { label: 'What' },
+          { label: 'Which pair' },
+          { label: 'Before' },
+          { label: 'After' },
+          { label: 'Reason' },
+          { label: 'Source' },
+        ]}
+        empty={q.invalid ? 'No results.' : 'No audit events match these filters.'}
+        rows={result.items.map((e) => (
+          <tr key={e.id} data-action={e.action}>
+            <td>
+              <LocalTime iso={e.at.toISOString()} />
+            </td>
+            <td>{e.actor}</td>
+            <td>
+              <span className="action">{e.action}</span>
+              {e.syncJobId ? (
+                <>
+                  {' '}
+                  <a href={`/jobs/${e.syncJobId}`} className="muted">
+                    job #{e.syncJobId}
+                  </a>
+                </>
+              ) : null}
+            </td>
+            <td>
+              {e.userId !== null ? (
+                <>
+                  <span className="learner-name">{e.email ?? `Learner #${e.userId}`}</span>
+                  {e.specializationId ? <span className="learner-email muted">{e.specializationId}</span> : null}
+                </>
+              ) : (
+                <span className="muted">—</span>
+              )}
+            </td>
+            <td>
+              <AuditValue value={e.before} />
+            </td>
+            <td>
+              <AuditValue value={e.after} />
+            </td>
+            <td className="reason">{e.reason ?? <span className="muted">—</span>}</td>
+            <td>{e.source}</td>
+          </tr>
+        ))}
+      />
+      {!q.invalid ? (
+        <Pagination of={result} noun={['event', 'events']} hrefFor={(page) => `/audit${auditQueryString({ ...filters, page })}`} />
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,103 @@
+import { LocalTime } from '@/components/ui/local-time';
+import { InvalidFilterNotice } from '@/components/ui/notices';
+import { DataTable } from '@/components/ui/data-table';
+import { Pagination } from '@/components/ui/pagination';
+import { emptyPage, readPage } from '@/lib/data/paging';
+import { desyncQueryString, PAGE_SIZE, type DesyncQuery } from '@/lib/data/query-params';
+import { getDb } from '@/lib/db/server';
+import { getLatestHealthCheck, listDesyncs } from '@/lib/sync';
+import type { DesyncRow } from '@/lib/sync/types';
+import { REPAIRABLE_KINDS, Role, type StaffRole } from '@/lib/vocabulary';
+import { SyncRowButton } from './sync-row-button';
+
+const repairable = new Set<string>(REPAIRABLE_KINDS);
+
+type DesyncFilter = Pick<DesyncQuery, 'kind' | 'specialization' | 'search'>;
+
+function emptyText(filters: DesyncFilter, invalid: boolean): string {
+  if (invalid) return 'No results.';
+  if (filters.kind || filters.specialization || filters.search) return 'No desyncs match these filters.';
+  return 'No desyncs: every pair is consistent.';
+}
+
+/**
+ * The desyncs list: where it comes from, one row per desync with its "Sync" button, and the
+ * pagination. It reads its own page, so the page's <Suspense> shows the skeleton meanwhile.
+ */
+export async function DesyncTable({ q, role }: { q: DesyncQuery; role: StaffRole }) {
+  const filters: DesyncFilter = { kind: q.kind, specialization: q.specialization, search: q.search };
+  const readDesyncs = (offset: number) => listDesyncs(getDb(), { ...filters, offset, limit: PAGE_SIZE });
+  const [latest, result] = await Promise.all([
+    getLatestHealthCheck(getDb()),
+    q.invalid ? emptyPage<DesyncRow>() : readPage(q.page, PAGE_SIZE, readDesyncs),
+  ]);
+  const isAdmin = role === Role.ADMIN;
+
+  return (
+    <>
+      <InvalidFilterNotice message={q.invalid} />
+      <p className="muted">
+        {latest ? (
+          <>
+            From the health check of <LocalTime iso={latest.checkedAt.toISOString()} relative />.
+          </>
+        ) : (
+          'No health check has run yet, so no desyncs are known.'
+        )}
+      </p>
+      {!isAdmin ? (
+        <p id="admin-only-note" className="muted note">
+          Syncing a pair requires the ADMIN role
+        </p>
+      ) : null}
+      <p id="orphan-note" className="sr-only">
+        Orphans are reported, not repaired from this list.
+      </p>
+      <DataTable
+        label="Desyncs"
+        columns={[
+          { label: 'Learner' },
+          { label: 'Specialization' },
+          { label: 'Progress level', numeric: true },
+          { label: 'License level', numeric: true },
+          { label: 'Kind' },
+          { label: 'Out of sync since' },
+          { label: <span className="sr-only">Actions</span> },
+        ]}
+        empty={emptyText(filters, !!q.invalid)}
+        rows={result.items.map((row) => (
+          <tr
+            key={`${row.userId}:${row.specializationId}:${row.kind}`}
+            data-user-id={row.userId}
+            data-specialization={row.specializationId}
+          >
+            <td>
+              <span className="learner-name">{row.name ?? `Learner #${row.userId}`}</span>
+              <span className="learner-email muted">{row.email ?? `id ${row.userId}`}</span>
+            </td>
+            <td>{row.specializationId}</td>
+            <td className="num">{row.progressLevel ?? '—'}</td>
+            <td className="num">{row.licenseLevel ?? '—'}</td>
+            <td>
+              <span className={`kind kind-${row.kind.toLowerCase()}`}>{row.kind}</span>
+            </td>
+            <td>
+              <LocalTime iso={row.since.toISOString()} />
+            </td>
+            <td className="actions-cell">
+              <SyncRowButton
+                userId={row.userId}
+                specializationId={row.specializationId}
+                learner={row.email ?? `learner #${row.userId}`}
+                disabledReasonId={!isAdmin ? 'admin-only-note' : !repairable.has(row.kind) ? 'orphan-note' : undefined}
+              />
+            </td>
+          </tr>
+        ))}
+      />
+      {!q.invalid ? (
+        <Pagination of={result} noun={['desync', 'desyncs']} hrefFor={(page) => `/desyncs${desyncQueryString({ ...filters, page })}`} />
+      ) : null}
+    </>
+  );
+}
