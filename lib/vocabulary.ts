@@ -24,8 +24,14 @@ export const DESYNC_KINDS = values(DesyncKind);
 export const SYNC_JOB_STATUSES = values(SyncJobStatus);
 export const SCHEDULE_NAMES = values(ScheduleName);
 
-/** The kinds a sync job repairs; orphans are only reported. */
-export const REPAIRABLE_KINDS = [DesyncKind.LEVEL_MISMATCH, DesyncKind.MISSING_LICENSE, DesyncKind.MISSING_PROGRESS] as const;
+/** The kinds a sync job repairs; orphans are only reported (docs/decisions/011-desync-kinds-and-repair-policy.md). */
+export const REPAIRABLE_KINDS = [
+  DesyncKind.LEVEL_MISMATCH,
+  DesyncKind.MISSING_LICENSE,
+  DesyncKind.MISSING_PROGRESS,
+  DesyncKind.INVALID_PROGRESS,
+  DesyncKind.LICENSE_IN_FUTURE,
+] as const;
 
 /** A sync job's terminal statuses that count as having run (the job-health "last success"). */
 export const SUCCESSFUL_JOB_STATUSES = [SyncJobStatus.SUCCEEDED, SyncJobStatus.PARTIAL] as const;
@@ -70,6 +76,8 @@ export const KIND_LABELS: Record<DesyncKind, string> = {
   MISSING_PROGRESS: 'Missing progress',
   ORPHAN_PROGRESS: 'Orphan progress',
   ORPHAN_LICENSE: 'Orphan license',
+  INVALID_PROGRESS: 'Invalid progress',
+  LICENSE_IN_FUTURE: 'License in future',
 };
 
 /** Staff roles that may use the dashboard, lowest first. STUDENT is not a staff role. */

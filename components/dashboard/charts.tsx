@@ -13,6 +13,8 @@ const KIND_COLOURS: Record<DesyncKind, string> = {
   MISSING_PROGRESS: '#9333ea',
   ORPHAN_PROGRESS: '#64748b',
   ORPHAN_LICENSE: '#0d9488',
+  INVALID_PROGRESS: '#db2777',
+  LICENSE_IN_FUTURE: '#65a30d',
 };
 
 const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });

@@ -6,9 +6,13 @@
 
 export type Sql = <R extends Record<string, unknown> = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<R[]>;
 
+import { REPAIRABLE_KINDS } from '../../lib/vocabulary';
+
+export { REPAIRABLE_KINDS };
 export type SpecializationId = 'PLAYER' | 'COACH' | 'INTERNSHIP';
-export const REPAIRABLE_KINDS = ['LEVEL_MISMATCH', 'MISSING_LICENSE', 'MISSING_PROGRESS'] as const;
 export type RepairableKind = (typeof REPAIRABLE_KINDS)[number];
+/** The kinds the demo seed breaks pairs into (lib/seed/demo.ts#breakPairs). */
+export const SEEDED_KINDS = ['LEVEL_MISMATCH', 'MISSING_LICENSE', 'MISSING_PROGRESS'] as const;
 
 export interface Figures {
   totalPairs: number;
@@ -27,13 +31,22 @@ export async function expectedFigures(sql: Sql): Promise<Figures> {
     level_mismatch: string;
     missing_license: string;
     missing_progress: string;
+    invalid_progress: string;
+    license_in_future: string;
     orphans: string;
   }>(
     `WITH pairs AS (
        SELECT coalesce(p.user_id, l.user_id) AS user_id,
               coalesce(p.specialization_id, l.specialization_id) AS spec,
               p.user_id IS NOT NULL AS has_progress, l.user_id IS NOT NULL AS has_license,
-              p.current_level AS progress_level, l.current_level AS license_level
+              p.current_level AS progress_level, l.current_level AS license_level,
+              l.started_at > now() AS license_in_future,
+              p.user_id IS NOT NULL AND (
+                NOT EXISTS (SELECT 1 FROM level_requirements r WHERE r.specialization_id = p.specialization_id
+                              AND r.level = p.current_level AND r.xp_required <= p.total_xp AND r.sessions_required <= p.completed_sessions)
+                OR EXISTS (SELECT 1 FROM level_requirements r WHERE r.specialization_id = p.specialization_id
+                             AND r.level > p.current_level AND r.xp_required <= p.total_xp AND r.sessions_required <= p.completed_sessions)
+              ) AS invalid_progress
        FROM specialization_progress p
        FULL OUTER JOIN user_licenses l ON l.user_id = p.user_id AND l.specialization_id = p.specialization_id
      ), classified AS (
@@ -42,10 +55,15 @@ export async function expectedFigures(sql: Sql): Promise<Figures> {
        FROM pairs
      )
      SELECT count(*) AS total,
-            count(*) FILTER (WHERE NOT orphan AND has_progress AND has_license AND progress_level = license_level) AS consistent,
-            count(*) FILTER (WHERE NOT orphan AND has_progress AND has_license AND progress_level <> license_level) AS level_mismatch,
-            count(*) FILTER (WHERE NOT orphan AND has_progress AND NOT has_license) AS missing_license,
+            count(*) FILTER (WHERE NOT orphan AND NOT invalid_progress AND has_progress AND has_license
+                               AND progress_level = license_level AND NOT license_in_future) AS consistent,
+            count(*) FILTER (WHERE NOT orphan AND invalid_progress) AS invalid_progress,
+            count(*) FILTER (WHERE NOT orphan AND NOT invalid_progress AND has_progress AND has_license
+                               AND progress_level <> license_level) AS level_mismatch,
+            count(*) FILTER (WHERE NOT orphan AND NOT invalid_progress AND has_progress AND NOT has_license) AS missing_license,
             count(*) FILTER (WHERE NOT orphan AND has_license AND NOT has_progress) AS missing_progress,
+            count(*) FILTER (WHERE NOT orphan AND NOT invalid_progress AND has_progress AND has_license
+                               AND progress_level = license_level AND license_in_future) AS license_in_future,
             count(*) FILTER (WHERE orphan) AS orphans
      FROM classified`,
   );
@@ -54,6 +72,8 @@ export async function expectedFigures(sql: Sql): Promise<Figures> {
     LEVEL_MISMATCH: Number(r.level_mismatch),
     MISSING_LICENSE: Number(r.missing_license),
     MISSING_PROGRESS: Number(r.missing_progress),
+    INVALID_PROGRESS: Number(r.invalid_progress),
+    LICENSE_IN_FUTURE: Number(r.license_in_future),
   };
   const totalPairs = Number(r.total);
   const consistentPairs = Number(r.consistent);
@@ -63,7 +83,7 @@ export async function expectedFigures(sql: Sql): Promise<Figures> {
     rate: totalPairs === 0 ? 1 : consistentPairs / totalPairs,
     byKind,
     orphans: Number(r.orphans),
-    desyncs: byKind.LEVEL_MISMATCH + byKind.MISSING_LICENSE + byKind.MISSING_PROGRESS,
+    desyncs: Object.values(byKind).reduce((a, b) => a + b, 0),
   };
 }
 

@@ -1,7 +1,8 @@
 import type { Db } from '../db/prisma';
 import { pgError, TX_OPTIONS, withRetry } from './db-errors';
 import { SyncError } from './errors';
-import { requirementFor } from './level-rules';
+import { levelEarned, requirementFor } from './level-rules';
+import { lockAsPairWriter } from './locks';
 import { getLevelTable } from './levels';
 import { readPair, snapshot } from './pair';
 import type { Actor, PairState, SpecializationId } from './types';
@@ -14,14 +15,25 @@ import { writeAuditEvent } from './audit';
  * therefore never produces a desync, whatever runs concurrently.
  */
 
+/** Which row a foreign key names, by its constraint: the learner, or the level of a specialization. */
+export function missingReferent(constraint: string | undefined, userId: number, specializationId: string, level?: number): string {
+  if (constraint?.endsWith('_user_id_fkey')) return `Learner ${userId} does not exist.`;
+  if (constraint?.endsWith('_current_level_fkey')) {
+    return level === undefined
+      ? `A level of ${specializationId} does not exist.`
+      : `Level ${level} does not exist for ${specializationId}.`;
+  }
+  if (constraint?.includes('specialization')) return `Specialization ${specializationId} does not exist.`;
+  return `A row this write refers to does not exist (${constraint ?? 'foreign key'}).`;
+}
+
 /** Maps what PostgreSQL refused to the engine's typed errors; anything else is rethrown. */
-function mapWriteError(err: unknown, userId: number, specializationId: string): never {
-  const { code, message } = pgError(err);
+function mapWriteError(err: unknown, userId: number, specializationId: string, level?: number): never {
+  const { code, message, constraint } = pgError(err);
   if (code === 'SW409') throw new SyncError('CONFLICT', 'This pair was changed by someone else since you loaded it. Reload and try again.');
-  if (code === '23503') throw new SyncError('NOT_FOUND', `Learner ${userId} does not exist.`);
+  if (code === '23503') throw new SyncError('NOT_FOUND', missingReferent(constraint, userId, specializationId, level));
   if (code === '22003') throw new SyncError('VALIDATION', 'The totals would exceed the largest value SyncWatch stores.');
   if (code === '23514') throw new SyncError('VALIDATION', `The change breaks a rule of the data model (${message ?? 'check constraint'}).`);
-  void specializationId;
   throw err;
 }
 
@@ -79,7 +91,9 @@ export async function recordProgress(
 /**
  * The admin path: the license moves to `targetLevel` and the progress follows in the same
  * transaction, its XP and sessions raised to that level's minimum when below it. A stale
- * `expectedVersion` (the license version the screen showed) gives CONFLICT.
+ * `expectedVersion` (the license version the screen showed) gives CONFLICT. A level below the
+ * one the progress's XP and sessions already earn is refused: the pair would break the level
+ * rules (INVALID_PROGRESS), and a coupled write never leaves a desync behind.
  */
 export async function advanceLicense(
   db: Db,
@@ -100,9 +114,18 @@ export async function advanceLicense(
   }
   return withRetry(() =>
     db.$transaction(async (tx) => {
+      await lockAsPairWriter(tx);
       const before = await readPair(tx, v.userId, v.specializationId, true);
       if (v.expectedVersion !== undefined && before.license?.version !== v.expectedVersion) {
         throw new SyncError('CONFLICT', 'This license was changed by someone else since you loaded it. Reload and try again.');
+      }
+      const earned = before.progress ? levelEarned(table, before.progress.totalXp, before.progress.completedSessions) : 1;
+      if (earned > v.targetLevel) {
+        throw new SyncError(
+          'VALIDATION',
+          `The progress already earns level ${earned} of ${v.specializationId}; the license cannot be set below it.`,
+          { issues: [{ path: 'targetLevel', message: `must be at least ${earned}` }] },
+        );
       }
       if (before.progress) {
         await tx.$executeRaw`UPDATE specialization_progress
@@ -122,6 +145,11 @@ export async function advanceLicense(
           VALUES (${v.userId}, ${v.specializationId}, ${v.targetLevel}, now())`;
       }
       const after = await readPair(tx, v.userId, v.specializationId, false);
+      // Both rows now agree at a level the progress meets: the pair leaves the desync list, unless
+      // its license starts in the future (this write does not move the start).
+      await tx.$executeRaw`DELETE FROM current_desyncs d
+        WHERE d.user_id = ${v.userId} AND d.specialization_id = ${v.specializationId}
+          AND (d.kind <> 'LICENSE_IN_FUTURE' OR ${after.license!.startedAt}::timestamptz <= now())`;
       await writeAuditEvent(tx, {
         actor,
         action: 'ADVANCE_LICENSE',
@@ -135,7 +163,7 @@ export async function advanceLicense(
     }, TX_OPTIONS),
   ).catch((err) => {
     if (err instanceof SyncError) throw err;
-    return mapWriteError(err, v.userId, v.specializationId);
+    return mapWriteError(err, v.userId, v.specializationId, v.targetLevel);
   });
 }
 

@@ -1,6 +1,7 @@
 import type { DbTx } from '../db/prisma';
 import type { DesyncKind } from './types';
 import { classifyPair } from './classify';
+import { getLevelTables } from './levels';
 
 /**
  * The one definition of a desync, shared by the health check, the sync job's planning and the
@@ -36,6 +37,9 @@ export interface DetectedDesync {
   kind: DesyncKind;
   progressLevel: number | null;
   licenseLevel: number | null;
+  /** The rows' versions the pass read (null: no row), so a later write can tell they changed since. */
+  progressVersion: number | null;
+  licenseVersion: number | null;
 }
 
 export interface Detection {
@@ -55,14 +59,15 @@ async function knownUsers(tx: DbTx): Promise<KnownUsers> {
   const gaps = b.hi - b.lo + 1 - b.n;
   if (gaps === 0) return { mode: 'range', lo: b.lo, hi: b.hi, missing: [] };
   if (gaps > MAX_MISSING_IDS) return { mode: 'join' };
-  // Count users per bucket of 1024 ids; only the short buckets are searched for missing ids.
+  // Count users per bucket of 1024 ids; only the short buckets are searched for missing ids. The
+  // bucket arithmetic is in bigint: the last bucket's end passes 2^31 - 1 when ids get near it.
   const [m] = await tx.$queryRawUnsafe<{ missing: number[] }[]>(
     `WITH counts AS (SELECT id >> ${BUCKET_BITS} AS b, count(*)::int AS n FROM users GROUP BY 1),
           short AS (
-            SELECT greatest(s.b << ${BUCKET_BITS}, $1::int) AS first, least(((s.b + 1) << ${BUCKET_BITS}) - 1, $2::int) AS last
-            FROM generate_series($1::int >> ${BUCKET_BITS}, $2::int >> ${BUCKET_BITS}) AS s(b) LEFT JOIN counts c ON c.b = s.b
-            WHERE coalesce(c.n, 0) < least(((s.b + 1) << ${BUCKET_BITS}) - 1, $2::int) - greatest(s.b << ${BUCKET_BITS}, $1::int) + 1)
-     SELECT coalesce(array_agg(g), '{}') AS missing
+            SELECT greatest(s.b << ${BUCKET_BITS}, $1::bigint) AS first, least(((s.b + 1) << ${BUCKET_BITS}) - 1, $2::bigint) AS last
+            FROM generate_series($1::bigint >> ${BUCKET_BITS}, $2::bigint >> ${BUCKET_BITS}) AS s(b) LEFT JOIN counts c ON c.b = s.b
+            WHERE coalesce(c.n, 0) < least(((s.b + 1) << ${BUCKET_BITS}) - 1, $2::bigint) - greatest(s.b << ${BUCKET_BITS}, $1::bigint) + 1)
+     SELECT coalesce(array_agg(g::int), '{}') AS missing
      FROM short, generate_series(short.first, short.last) AS g
      WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = g)`,
     b.lo,
@@ -73,8 +78,13 @@ async function knownUsers(tx: DbTx): Promise<KnownUsers> {
 
 /**
  * The pass. Parameters: $1/$2 the known id range, $3 ids missing from it (range mode only),
- * then the known specializations. Each listed pair is a line "spec,user,progress level,license
- * level,u", u being 1 when the learner was not known to exist.
+ * then the known specializations. Each listed pair is a line
+ * "spec,user,progress level,license level,u,xp,sessions,f,progress version,license version",
+ * u being 1 when the learner was not known to exist, f 1 when the license starts in the future.
+ * A pair is listed when it may be a desync by the classifier's rules (lib/sync/classify.ts):
+ * a missing side, unequal levels, an unknown learner, a license starting in the future, or
+ * progress that breaks its level's requirements (the level table is tiny: joined twice, for
+ * the level held and the next one).
  */
 function passSql(known: KnownUsers, specCount: number): string {
   const uid = 'coalesce(p.user_id, l.user_id)';
@@ -87,10 +97,18 @@ function passSql(known: KnownUsers, specCount: number): string {
            ${bySpec.length ? `ARRAY[${bySpec.join(', ')}]::int[]` : `'{}'::int[]`} AS progress_by_spec,
            string_agg(encode(convert_to(coalesce(p.specialization_id, l.specialization_id), 'UTF8'), 'hex') || ',' || ${uid} || ',' ||
                       coalesce(p.current_level::text, '') || ',' || coalesce(l.current_level::text, '') || ',' ||
-                      CASE WHEN ${unknownUser} THEN '1' ELSE '' END, E'\\n')
-             FILTER (WHERE p.user_id IS NULL OR l.user_id IS NULL OR p.current_level <> l.current_level OR ${unknownUser}) AS listed
+                      CASE WHEN ${unknownUser} THEN '1' ELSE '' END || ',' ||
+                      coalesce(p.total_xp::text, '') || ',' || coalesce(p.completed_sessions::text, '') || ',' ||
+                      CASE WHEN l.started_at > now() THEN '1' ELSE '' END || ',' ||
+                      coalesce(p.version::text, '') || ',' || coalesce(l.version::text, ''), E'\\n')
+             FILTER (WHERE p.user_id IS NULL OR l.user_id IS NULL OR p.current_level <> l.current_level OR ${unknownUser}
+                        OR l.started_at > now() OR r.level IS NULL
+                        OR p.total_xp < r.xp_required OR p.completed_sessions < r.sessions_required
+                        OR (p.total_xp >= n.xp_required AND p.completed_sessions >= n.sessions_required)) AS listed
     FROM specialization_progress p
     FULL OUTER JOIN user_licenses l ON l.user_id = p.user_id AND l.specialization_id = p.specialization_id
+    LEFT JOIN level_requirements r ON r.specialization_id = p.specialization_id AND r.level = p.current_level
+    LEFT JOIN level_requirements n ON n.specialization_id = p.specialization_id AND n.level = p.current_level + 1
     ${known.mode === 'join' ? `LEFT JOIN users u ON u.id = ${uid}` : ''}`;
 }
 
@@ -100,6 +118,11 @@ interface Listed {
   progressLevel: number | null;
   licenseLevel: number | null;
   unknownUser: boolean;
+  totalXp: number | null;
+  completedSessions: number | null;
+  licenseInFuture: boolean;
+  progressVersion: number | null;
+  licenseVersion: number | null;
 }
 
 const hexNames = new Map<string, string>();
@@ -112,15 +135,22 @@ const fromHex = (hex: string) => {
   return name;
 };
 
-/** One listed pair: "specialization (hex, so any text survives),user,progress level,license level,u". */
+const num = (s: string | undefined) => (s ? Number(s) : null);
+
+/** One listed pair (see passSql); the specialization in hex, so any text survives. */
 function parseListed(line: string): Listed {
-  const [spec, user, pl, ll, unknown] = line.split(',');
+  const [spec, user, pl, ll, unknown, xp, se, future, pv, lv] = line.split(',');
   return {
     spec: fromHex(spec!),
     userId: Number(user),
-    progressLevel: pl ? Number(pl) : null,
-    licenseLevel: ll ? Number(ll) : null,
+    progressLevel: num(pl),
+    licenseLevel: num(ll),
     unknownUser: unknown === '1',
+    totalXp: num(xp),
+    completedSessions: num(se),
+    licenseInFuture: future === '1',
+    progressVersion: num(pv),
+    licenseVersion: num(lv),
   };
 }
 
@@ -136,6 +166,7 @@ export async function detectDesyncs(tx: DbTx): Promise<Detection> {
   await tx.$queryRawUnsafe(`SELECT set_config('jit', 'off', true)`);
   const specs = (await tx.$queryRaw<{ id: string }[]>`SELECT id FROM specializations ORDER BY id`).map((s) => s.id);
   const known = await knownUsers(tx);
+  const tables = await getLevelTables(tx);
   const [pass] = await tx.$queryRawUnsafe<{ progress_rows: number; progress_by_spec: number[]; listed: string | null }[]>(
     passSql(known, specs.length),
     ...(known.mode === 'range' ? [known.lo, known.hi, known.missing] : []),
@@ -147,15 +178,29 @@ export async function detectDesyncs(tx: DbTx): Promise<Detection> {
   // Progress rows under no known specialization: list every pair of those specializations.
   const counted = (pass?.progress_by_spec ?? []).reduce((a, b) => a + b, 0);
   if ((pass?.progress_rows ?? 0) > counted) {
-    const rows = await tx.$queryRaw<{ spec: string; user_id: number; pl: number; ll: number | null }[]>`
-      SELECT p.specialization_id AS spec, p.user_id, p.current_level AS pl, l.current_level AS ll
+    const rows = await tx.$queryRaw<
+      { spec: string; user_id: number; pl: number; ll: number | null; xp: number; se: number; pv: number; lv: number | null }[]
+    >`
+      SELECT p.specialization_id AS spec, p.user_id, p.current_level AS pl, l.current_level AS ll,
+             p.total_xp AS xp, p.completed_sessions AS se, p.version AS pv, l.version AS lv
       FROM specialization_progress p
       LEFT JOIN user_licenses l ON l.user_id = p.user_id AND l.specialization_id = p.specialization_id
       WHERE p.specialization_id <> ALL (${specs}::text[])`;
     const seen = new Set(listed.map((x) => `${x.userId},${x.spec}`));
     for (const r of rows) {
-      if (!seen.has(`${r.user_id},${r.spec}`))
-        listed.push({ spec: r.spec, userId: r.user_id, progressLevel: r.pl, licenseLevel: r.ll, unknownUser: false });
+      if (seen.has(`${r.user_id},${r.spec}`)) continue;
+      listed.push({
+        spec: r.spec,
+        userId: r.user_id,
+        progressLevel: r.pl,
+        licenseLevel: r.ll,
+        unknownUser: false,
+        totalXp: r.xp,
+        completedSessions: r.se,
+        licenseInFuture: false,
+        progressVersion: r.pv,
+        licenseVersion: r.lv,
+      });
     }
   }
 
@@ -174,9 +219,13 @@ export async function detectDesyncs(tx: DbTx): Promise<Detection> {
     // Pairs without progress, and every pair of an unknown specialization, are not in the counts yet.
     if (x.progressLevel === null || !specKnown) pairsBySpecialization.set(x.spec, (pairsBySpecialization.get(x.spec) ?? 0) + 1);
     const orphan = !specKnown || (x.unknownUser && !existing.has(x.userId));
-    const kind = classifyPair({ progressLevel: x.progressLevel, licenseLevel: x.licenseLevel, orphan });
-    if (kind)
-      desyncs.push({ userId: x.userId, specializationId: x.spec, kind, progressLevel: x.progressLevel, licenseLevel: x.licenseLevel });
+    const progress =
+      x.progressLevel === null ? null : { level: x.progressLevel, totalXp: x.totalXp ?? 0, completedSessions: x.completedSessions ?? 0 };
+    const license = x.licenseLevel === null ? null : { level: x.licenseLevel, startedInFuture: x.licenseInFuture };
+    const kind = classifyPair({ progress, license, orphan }, tables.get(x.spec));
+    if (!kind) continue;
+    const { userId, spec: specializationId, progressLevel, licenseLevel, progressVersion, licenseVersion } = x;
+    desyncs.push({ userId, specializationId, kind, progressLevel, licenseLevel, progressVersion, licenseVersion });
   }
   return { pairsBySpecialization, desyncs };
 }

@@ -2,10 +2,8 @@ import type { Db, DbTx } from '../db/prisma';
 import type { HealthCheck } from '../generated/prisma/client';
 import { detectDesyncs, type DetectedDesync, type Detection } from './detect-sql';
 import { emptyByKind } from './classify';
+import { LOCKS } from './locks';
 import type { AuditSource, DesyncKind, HealthSnapshot } from './types';
-
-/** Serializes health checks across instances: two at once would fight over current_desyncs. */
-const HEALTH_CHECK_LOCK = 0x5e41c4; // arbitrary, constant
 
 type SpecFigures = { pairs: number } & Record<DesyncKind, number>;
 
@@ -28,23 +26,36 @@ function figuresOf(d: Detection) {
  * whose levels changed are updated (keeping "since"), unchanged ones are not touched (no write,
  * no lock: they keep the id of the check that last saw them change), and pairs no longer out of
  * sync leave. The list travels as one text[] parameter ("user,kind,progress level,license
- * level,specialization" per element): at 12,000 desyncs Prisma serializes that about four times
- * faster than five array parameters.
+ * level,progress version,license version,specialization" per element): at 12,000 desyncs Prisma
+ * serializes that about four times faster than separate array parameters.
+ *
+ * A pair is written only if its rows' versions are still those the pass read: a pair that a
+ * coupled write or a repair changed after the pass is left to that writer (which removes or
+ * keeps its own entry) and to the next check. The caller holds the DESYNC_LIST lock
+ * exclusively, so no SyncWatch writer is between its write and its commit meanwhile.
  */
 async function writeCurrentDesyncs(tx: DbTx, checkId: number, desyncs: DetectedDesync[]) {
-  const lines = desyncs.map((d) => `${d.userId},${d.kind},${d.progressLevel ?? ''},${d.licenseLevel ?? ''},${d.specializationId}`);
+  const lines = desyncs.map(
+    (d) =>
+      `${d.userId},${d.kind},${d.progressLevel ?? ''},${d.licenseLevel ?? ''},` +
+      `${d.progressVersion ?? ''},${d.licenseVersion ?? ''},${d.specializationId}`,
+  );
   const [changes] = await tx.$queryRawUnsafe<{ upserted: number; removed: number }[]>(
     `WITH found AS MATERIALIZED (
        SELECT split_part(r, ',', 1)::int AS user_id, split_part(r, ',', 2)::"DesyncKind" AS kind,
               nullif(split_part(r, ',', 3), '')::int AS pl, nullif(split_part(r, ',', 4), '')::int AS ll,
-              substr(r, length(split_part(r, ',', 1)) + length(split_part(r, ',', 2))
-                        + length(split_part(r, ',', 3)) + length(split_part(r, ',', 4)) + 5) AS spec
+              nullif(split_part(r, ',', 5), '')::int AS pv, nullif(split_part(r, ',', 6), '')::int AS lv,
+              regexp_replace(r, '^([^,]*,){6}', '') AS spec
        FROM unnest($1::text[]) AS r),
      changed AS (
        SELECT f.* FROM found f
        WHERE NOT EXISTS (SELECT 1 FROM current_desyncs c
                          WHERE c.user_id = f.user_id AND c.specialization_id = f.spec AND c.kind = f.kind
-                           AND c.progress_level IS NOT DISTINCT FROM f.pl AND c.license_level IS NOT DISTINCT FROM f.ll)),
+                           AND c.progress_level IS NOT DISTINCT FROM f.pl AND c.license_level IS NOT DISTINCT FROM f.ll)
+         AND (SELECT p.version FROM specialization_progress p WHERE p.user_id = f.user_id AND p.specialization_id = f.spec)
+             IS NOT DISTINCT FROM f.pv
+         AND (SELECT l.version FROM user_licenses l WHERE l.user_id = f.user_id AND l.specialization_id = f.spec)
+             IS NOT DISTINCT FROM f.lv),
      previous AS (SELECT max(checked_at) AS at FROM health_checks WHERE id <> $2),
      upserted AS (
        INSERT INTO current_desyncs (user_id, specialization_id, kind, progress_level, license_level, since, health_check_id)
@@ -86,7 +97,8 @@ export async function runHealthCheck(db: Db, opts: { source?: AuditSource } = {}
   const started = performance.now();
   const row = await db.$transaction(
     async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${HEALTH_CHECK_LOCK})`;
+      // One check at a time across instances: two at once would fight over current_desyncs.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCKS.HEALTH_CHECK}::bigint)`;
       const detection = await detectDesyncs(tx);
       const f = figuresOf(detection);
       const b = f.byKind;
@@ -101,10 +113,14 @@ export async function runHealthCheck(db: Db, opts: { source?: AuditSource } = {}
           missingProgress: b.MISSING_PROGRESS,
           orphanProgress: b.ORPHAN_PROGRESS,
           orphanLicense: b.ORPHAN_LICENSE,
+          invalidProgress: b.INVALID_PROGRESS,
+          licenseInFuture: b.LICENSE_IN_FUTURE,
           bySpecialization: f.bySpecialization,
           source: opts.source ?? 'APP',
         },
       });
+      // Waits for writes of pairs in flight, and holds off new ones until this transaction ends.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCKS.DESYNC_LIST}::bigint)`;
       await writeCurrentDesyncs(tx, check.id, detection.desyncs);
       return tx.healthCheck.update({ where: { id: check.id }, data: { durationMs: Math.round(performance.now() - started) } });
     },
@@ -120,6 +136,8 @@ export function toSnapshot(row: HealthCheck): HealthSnapshot {
     MISSING_PROGRESS: row.missingProgress,
     ORPHAN_PROGRESS: row.orphanProgress,
     ORPHAN_LICENSE: row.orphanLicense,
+    INVALID_PROGRESS: row.invalidProgress,
+    LICENSE_IN_FUTURE: row.licenseInFuture,
   };
   return {
     id: row.id,

@@ -7,7 +7,8 @@ export { runHealthCheck, getLatestHealthCheck, listHealthChecks } from './health
 export { listDesyncs } from './desyncs';
 export { syncPair, type SyncPairResult } from './sync-pair';
 export { previewSync } from './plan';
-export { runSyncJob, startSyncJob, abandonStaleJobs, type SyncJobOptions } from './jobs';
+export { runSyncJob, startSyncJob, type SyncJobOptions } from './jobs';
+export { abandonStaleJobs, heartbeatIntervalMs } from './job-rows';
 export { getRunningJob, getSyncJob, listSyncJobs, listSyncJobItems, toSummary, type SyncJobItemRow } from './job-reads';
 export { pruneHistory } from './retention';
 export { writeAuditEvent, listAuditEvents, listAuditFacets, type AuditEventRow, type AuditEventInput } from './audit';

@@ -9,7 +9,9 @@ import { runHealthCheck } from './health-check';
 import { toSummary } from './job-reads';
 import { getLevelTables } from './levels';
 import { findDesyncedPairs, previewSync, type FoundPair } from './plan';
-import { applyDecisions, decide, lockAndLoad, type Decision } from './repair';
+import { beat, finishJob, heartbeatIntervalMs, recordFound } from './job-rows';
+import { decide, type Decision } from './repair';
+import { applyDecisions, JobFencedError, lockAndLoad } from './repair-sql';
 import type { Actor, SyncJobSummary, SyncPreview } from './types';
 import { parseInput, reasonSchema } from './validation';
 
@@ -21,7 +23,8 @@ import { parseInput, reasonSchema } from './validation';
  */
 
 export const DEFAULT_BATCH_SIZE = 1000;
-const HEARTBEAT_MS = 5_000;
+/** JOB_HEARTBEAT_TIMEOUT_SECONDS' default, for callers that pass none. */
+const DEFAULT_HEARTBEAT_TIMEOUT_MS = 120_000;
 
 const jobOptionsSchema = z.object({
   trigger: z.enum(SyncTrigger),
@@ -37,6 +40,8 @@ export interface SyncJobOptions {
   onProgress?: (done: number, total: number) => void;
   /** Stops the job between batches (e.g. on SIGTERM): it ends FAILED with the reason, its slot freed. */
   signal?: AbortSignal;
+  /** After how long without a heartbeat others may abandon this job; its beats are derived from it. */
+  heartbeatTimeoutMs?: number;
 }
 
 async function describeRunning(db: Db): Promise<SyncError> {
@@ -65,22 +70,30 @@ async function claimJob(db: Db, opts: SyncJobOptions): Promise<SyncJob> {
 async function executeJob(db: Db, job: SyncJob, opts: SyncJobOptions): Promise<SyncJobSummary> {
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   const actor: Actor = opts.actor;
-  const started = job.startedAt.getTime();
-  const heartbeat = setInterval(() => {
-    db.syncJob.updateMany({ where: { id: job.id, status: 'RUNNING' }, data: { heartbeatAt: new Date() } }).catch((err: unknown) => {
-      // A missed beat is harmless; many in a row let the sweep abandon the job, as it should.
-      console.error(`[sync] job #${job.id}: heartbeat failed`, readableError(err));
-    });
-  }, HEARTBEAT_MS);
+  // Set when a beat finds the job no longer RUNNING: the next batch would be fenced anyway.
+  let fenced = false;
+  const heartbeat = setInterval(
+    () => {
+      beat(db, job.id).then(
+        (alive) => (fenced ||= !alive),
+        (err: unknown) => {
+          // A missed beat is harmless; many in a row let the sweep abandon the job, as it should.
+          console.error(`[sync] job #${job.id}: heartbeat failed`, readableError(err));
+        },
+      );
+    },
+    heartbeatIntervalMs(opts.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS),
+  );
   heartbeat.unref?.();
   try {
     const found = await findDesyncedPairs(db);
-    await db.syncJob.update({ where: { id: job.id }, data: { found: found.length, total: found.length, heartbeatAt: new Date() } });
+    if (!(await recordFound(db, job.id, found.length))) throw new JobFencedError(job.id);
     await writeAuditEvent(db, { actor, action: 'SYNC_JOB_STARTED', syncJobId: job.id, reason: job.reason, after: { found: found.length } });
     const tables = await getLevelTables(db);
     let done = 0;
     opts.onProgress?.(0, found.length);
     for (let i = 0; i < found.length; i += batchSize) {
+      if (fenced) throw new JobFencedError(job.id);
       if (opts.signal?.aborted) {
         const why = String(opts.signal.reason ?? 'shutdown');
         throw new SyncError('UNAVAILABLE', `it was cancelled (${why}) after ${done} of ${found.length} pairs.`);
@@ -91,14 +104,14 @@ async function executeJob(db: Db, job: SyncJob, opts: SyncJobOptions): Promise<S
           db.$transaction(
             async (tx) => {
               const loaded = await lockAndLoad(tx, batch);
-              const decisions = loaded.map((p) => decide(p, tables));
+              const decisions = loaded.map((p, n) => decide(p, tables, batch[n]?.kind));
               await applyDecisions(tx, decisions, { jobId: job.id, actor, auditAction: 'SYNC_JOB_REPAIR' });
             },
             { ...TX_OPTIONS, timeout: 120_000 },
           ),
         );
       } catch (batchError) {
-        if (isConnectionLoss(batchError)) throw batchError;
+        if (isConnectionLoss(batchError) || batchError instanceof JobFencedError) throw batchError;
         // One bad pair must not stop the others: redo this batch pair by pair.
         for (const pair of batch) await repairOneInJob(db, job.id, pair, actor, tables);
       }
@@ -108,8 +121,9 @@ async function executeJob(db: Db, job: SyncJob, opts: SyncJobOptions): Promise<S
     const counts = await db.syncJob.findUniqueOrThrow({ where: { id: job.id } });
     const status = counts.failed === 0 ? 'SUCCEEDED' : counts.synced > 0 ? 'PARTIAL' : 'FAILED';
     const error = counts.failed ? `${counts.failed} pair(s) could not be repaired; see the job items.` : null;
-    const finished = await finishJob(db, job.id, status, started, error);
-    const after = { status, synced: finished.synced, failed: finished.failed, reported: finished.reported };
+    const { job: ended, finished } = await finishJob(db, job.id, status, error);
+    if (!finished) return fencedSummary(ended);
+    const after = { status, synced: ended.synced, failed: ended.failed, reported: ended.reported };
     await writeAuditEvent(db, { actor, action: 'SYNC_JOB_FINISHED', syncJobId: job.id, after }).catch((err: unknown) => {
       // The job's own row already says how it ended; only the audit trail misses the line.
       console.error(`[sync] job #${job.id}: could not record SYNC_JOB_FINISHED`, readableError(err));
@@ -119,12 +133,19 @@ async function executeJob(db: Db, job: SyncJob, opts: SyncJobOptions): Promise<S
       // The next scheduled check refreshes them instead.
       console.error(`[sync] job #${job.id}: the closing health check failed`, readableError(err));
     });
-    return toSummary(finished);
+    return toSummary(ended);
   } catch (err) {
-    return failJob(db, job, started, `The sync job stopped: ${readableError(err)}`);
+    if (err instanceof JobFencedError) return fencedSummary(await db.syncJob.findUniqueOrThrow({ where: { id: job.id } }));
+    return failJob(db, job, `The sync job stopped: ${readableError(err)}`);
   } finally {
     clearInterval(heartbeat);
   }
+}
+
+/** An abandoned job stops where it is: its row already says how it ended. */
+function fencedSummary(row: SyncJob): SyncJobSummary {
+  console.error(`[sync] job #${row.id} was marked ${row.status} by another instance; it stopped without writing more.`);
+  return toSummary(row);
 }
 
 /**
@@ -132,13 +153,13 @@ async function executeJob(db: Db, job: SyncJob, opts: SyncJobOptions): Promise<S
  * so a few fresh ones are tried; if the database stays unreachable, the stale heartbeat lets the
  * scheduler abandon the job.
  */
-async function failJob(db: Db, job: SyncJob, started: number, message: string): Promise<SyncJobSummary> {
-  let failed: SyncJob | null = null;
-  for (let attempt = 0; attempt < 5 && !failed; attempt++) {
-    failed = await finishJob(db, job.id, 'FAILED', started, message).catch(() => null);
-    if (!failed) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+async function failJob(db: Db, job: SyncJob, message: string): Promise<SyncJobSummary> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const ended = await finishJob(db, job.id, 'FAILED', message).catch(() => null);
+    if (ended) return toSummary(ended.job);
+    await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
   }
-  return failed ? toSummary(failed) : { ...toSummary(job), status: 'FAILED', error: message };
+  return { ...toSummary(job), status: 'FAILED', error: message };
 }
 
 function readableError(err: unknown): string {
@@ -148,25 +169,18 @@ function readableError(err: unknown): string {
   return (message ?? 'unexpected error').split('\n').filter(Boolean).at(-1)!.slice(0, 300);
 }
 
-async function finishJob(db: Db, id: number, status: 'SUCCEEDED' | 'PARTIAL' | 'FAILED', startedMs: number, error: string | null) {
-  return db.syncJob.update({
-    where: { id },
-    data: { status, finishedAt: new Date(), durationMs: Math.max(0, Date.now() - startedMs), error },
-  });
-}
-
 async function repairOneInJob(db: Db, jobId: number, pair: FoundPair, actor: Actor, tables: Awaited<ReturnType<typeof getLevelTables>>) {
   let decision: Decision | undefined;
   try {
     await withRetry(() =>
       db.$transaction(async (tx) => {
         const [loaded] = await lockAndLoad(tx, [pair]);
-        decision = decide(loaded!, tables);
+        decision = decide(loaded!, tables, pair.kind);
         await applyDecisions(tx, [decision], { jobId, actor, auditAction: 'SYNC_JOB_REPAIR' });
       }, TX_OPTIONS),
     );
   } catch (err) {
-    if (isConnectionLoss(err)) throw err;
+    if (isConnectionLoss(err) || err instanceof JobFencedError) throw err;
     const d: Decision = decision ?? {
       userId: pair.userId,
       specializationId: pair.specializationId,
@@ -174,6 +188,7 @@ async function repairOneInJob(db: Db, jobId: number, pair: FoundPair, actor: Act
       kind: pair.kind,
       action: 'NONE',
       targetLevel: null,
+      reason: null,
       before: { progressLevel: null, licenseLevel: null, totalXp: null, completedSessions: null },
       after: null,
     };
@@ -199,27 +214,4 @@ export async function startSyncJob(db: Db, opts: SyncJobOptions): Promise<SyncJo
   const job = await claimJob(db, opts);
   void executeJob(db, job, opts);
   return toSummary(job);
-}
-
-/** Marks RUNNING jobs whose heartbeat is older than the timeout ABANDONED, freeing the slot. */
-export async function abandonStaleJobs(db: Db, heartbeatTimeoutMs: number): Promise<SyncJobSummary[]> {
-  const cutoff = new Date(Date.now() - heartbeatTimeoutMs);
-  const stale = await db.syncJob.findMany({ where: { status: 'RUNNING', heartbeatAt: { lt: cutoff } } });
-  const abandoned: SyncJobSummary[] = [];
-  for (const j of stale) {
-    const now = new Date();
-    const { count } = await db.syncJob.updateMany({
-      where: { id: j.id, status: 'RUNNING', heartbeatAt: { lt: cutoff } },
-      data: {
-        status: 'ABANDONED',
-        finishedAt: now,
-        durationMs: now.getTime() - j.startedAt.getTime(),
-        error:
-          `No heartbeat since ${j.heartbeatAt.toISOString()}: the process running it stopped. ` +
-          'Pairs it had not repaired are left for the next run.',
-      },
-    });
-    if (count) abandoned.push(toSummary({ ...j, status: 'ABANDONED', finishedAt: now }));
-  }
-  return abandoned;
 }

@@ -1,12 +1,15 @@
 import type { DbTx } from '../db/prisma';
 import type { LevelTable, SpecializationId } from './level-rules';
 
-/** The level_requirements table, read once a minute at most per client: it is reference data. */
-const caches = new WeakMap<object, { at: number; tables: Map<string, LevelTable> }>();
-
+/**
+ * The level_requirements table, read from the database at every call, on purpose: no cache.
+ * An admin may change a threshold at any time, and the next dry run, sync job or license
+ * advance must use it (a cache kept them on the old thresholds for up to a minute). The table is
+ * tiny (about 20 rows) and read in primary-key order, a fraction of a millisecond, once per
+ * sync job or per call, so invalidation (a version counter kept by a trigger) would buy nothing
+ * but a migration. Called inside a transaction, it reads that transaction's snapshot.
+ */
 export async function getLevelTables(db: DbTx): Promise<Map<string, LevelTable>> {
-  const cache = caches.get(db);
-  if (cache && Date.now() - cache.at < 60_000) return cache.tables;
   const rows = await db.levelRequirement.findMany({ orderBy: [{ specializationId: 'asc' }, { level: 'asc' }] });
   const tables = new Map<string, { level: number; xpRequired: number; sessionsRequired: number }[]>();
   for (const r of rows) {
@@ -14,7 +17,6 @@ export async function getLevelTables(db: DbTx): Promise<Map<string, LevelTable>>
     list.push({ level: r.level, xpRequired: r.xpRequired, sessionsRequired: r.sessionsRequired });
     tables.set(r.specializationId, list);
   }
-  caches.set(db, { at: Date.now(), tables });
   return tables;
 }
 

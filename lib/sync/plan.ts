@@ -1,7 +1,8 @@
 import type { Db } from '../db/prisma';
 import { detectDesyncs } from './detect-sql';
 import { getLevelTables } from './levels';
-import { decide, loadPairs } from './repair';
+import { decide } from './repair';
+import { loadPairs } from './repair-sql';
 import { emptyByKind } from './classify';
 import type { DesyncKind, PlannedRepair, SyncPreview } from './types';
 
@@ -36,8 +37,8 @@ export async function previewSync(db: Db, opts: { limit?: number } = {}): Promis
       first.map((f) => f.specializationId),
     ),
   ]);
-  const items: PlannedRepair[] = loaded.map((p) => {
-    const { action: _a, targetLevel: _t, ...planned } = decide(p, tables);
+  const items: PlannedRepair[] = loaded.map((p, i) => {
+    const { action: _a, targetLevel: _t, reason: _r, ...planned } = decide(p, tables, first[i]?.kind);
     return planned;
   });
   return { found: found.length, byKind, items };

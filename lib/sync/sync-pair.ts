@@ -1,7 +1,8 @@
 import type { Db } from '../db/prisma';
 import { TX_OPTIONS, withRetry } from './db-errors';
 import { getLevelTables } from './levels';
-import { applyDecisions, decide, lockAndLoad } from './repair';
+import { decide } from './repair';
+import { applyDecisions, lockAndLoad } from './repair-sql';
 import type { Actor, DesyncKind, PairSnapshot, SyncItemOutcome } from './types';
 import { pairSchema, parseInput } from './validation';
 import { SyncError } from './errors';
@@ -34,7 +35,9 @@ export async function syncPair(db: Db, userId: number, specializationId: string,
         return { outcome: 'NOOP' as const, kind: null, before: d.before, after: d.before };
       }
       if (d.action === 'REPORT') return { outcome: 'REPORTED' as const, kind: d.kind, before: d.before, after: d.before };
-      await applyDecisions(tx, [d], { jobId: null, actor, auditAction: 'SYNC_PAIR' });
+      const [applied] = await applyDecisions(tx, [d], { jobId: null, actor, auditAction: 'SYNC_PAIR' });
+      if (applied?.outcome !== 'SYNCED')
+        throw new SyncError('CONFLICT', applied?.error ?? 'The repair wrote nothing. Reload and try again.');
       return { outcome: 'SYNCED' as const, kind: d.kind, before: d.before, after: d.after! };
     }, TX_OPTIONS),
   );

@@ -41,6 +41,8 @@ export interface PairSnapshot {
   licenseLevel: number | null;
   totalXp: number | null;
   completedSessions: number | null;
+  /** In a recorded after-image: when a license the repair created or re-dated starts (ISO). */
+  licenseStartedAt?: string;
 }
 
 export interface HealthSnapshot {

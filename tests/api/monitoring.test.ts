@@ -151,7 +151,15 @@ describe('GET /api/health/integrity', () => {
         consistencyRate: 1,
         consistencyPercent: 100,
         targetPercent: 99.9,
-        desyncsByKind: { LEVEL_MISMATCH: 0, MISSING_LICENSE: 0, MISSING_PROGRESS: 0, ORPHAN_PROGRESS: 0, ORPHAN_LICENSE: 0 },
+        desyncsByKind: {
+          LEVEL_MISMATCH: 0,
+          MISSING_LICENSE: 0,
+          MISSING_PROGRESS: 0,
+          ORPHAN_PROGRESS: 0,
+          ORPHAN_LICENSE: 0,
+          INVALID_PROGRESS: 0,
+          LICENSE_IN_FUTURE: 0,
+        },
         orphans: 0,
       },
       job: {

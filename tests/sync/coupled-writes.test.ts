@@ -164,8 +164,12 @@ describe('advanceLicense', () => {
     const { userId } = await createPair(c, { progressLevel: 2, xp: 50_000, sessions: 20 });
     const pair = await advanceLicense(db, userId, 'PLAYER', 3, testActor);
     expect(pair.progress).toMatchObject({ level: 3, totalXp: 55_000, completedSessions: 26 });
-    const pair2 = await advanceLicense(db, userId, 'PLAYER', 2, testActor);
-    expect(pair2.progress).toMatchObject({ level: 2, totalXp: 55_000 });
+    // Back to level 2 would leave progress that earns level 3: an invalid pair, so it is refused.
+    await expect(advanceLicense(db, userId, 'PLAYER', 2, testActor)).rejects.toMatchObject({
+      code: 'VALIDATION',
+      message: expect.stringMatching(/already earns level 3/),
+    });
+    expect(await readPairRaw(c, userId, 'PLAYER')).toMatchObject({ progress: { current_level: 3, total_xp: 55_000 } });
   });
 
   it('refuses a level past the maximum (max-level overflow) and writes nothing', async () => {

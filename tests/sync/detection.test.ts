@@ -26,9 +26,17 @@ async function independent(): Promise<Counts> {
   const { rows } = await c.query<{ spec: string; kind: string; n: number }>(`
     SELECT coalesce(p.specialization_id, l.specialization_id) AS spec,
            CASE WHEN u.id IS NULL OR s.id IS NULL THEN CASE WHEN p.user_id IS NOT NULL THEN 'ORPHAN_PROGRESS' ELSE 'ORPHAN_LICENSE' END
+                WHEN p.user_id IS NOT NULL AND (
+                  NOT EXISTS (SELECT 1 FROM level_requirements r WHERE r.specialization_id = p.specialization_id
+                                AND r.level = p.current_level AND r.xp_required <= p.total_xp
+                                AND r.sessions_required <= p.completed_sessions)
+                  OR EXISTS (SELECT 1 FROM level_requirements r WHERE r.specialization_id = p.specialization_id
+                               AND r.level > p.current_level AND r.xp_required <= p.total_xp
+                               AND r.sessions_required <= p.completed_sessions)) THEN 'INVALID_PROGRESS'
                 WHEN l.user_id IS NULL THEN 'MISSING_LICENSE'
                 WHEN p.user_id IS NULL THEN 'MISSING_PROGRESS'
                 WHEN p.current_level <> l.current_level THEN 'LEVEL_MISMATCH'
+                WHEN l.started_at > now() THEN 'LICENSE_IN_FUTURE'
                 ELSE 'CONSISTENT' END AS kind,
            count(*)::int AS n
     FROM specialization_progress p
@@ -45,6 +53,8 @@ async function independent(): Promise<Counts> {
       MISSING_PROGRESS: 0,
       ORPHAN_PROGRESS: 0,
       ORPHAN_LICENSE: 0,
+      INVALID_PROGRESS: 0,
+      LICENSE_IN_FUTURE: 0,
     });
     spec.pairs! += r.n;
     if (r.kind !== 'CONSISTENT') spec[r.kind] = r.n;
@@ -133,8 +143,9 @@ describe('desync detection', () => {
   });
 
   it('counts pairs of a specialization that no longer exists as orphans, consistent ones included', async () => {
-    await c.query(`INSERT INTO specializations (id, name, max_level) VALUES ('GHOST', 'Ghost', 1)`);
-    await c.query(`INSERT INTO level_requirements (specialization_id, level, xp_required, sessions_required) VALUES ('GHOST', 1, 0, 0)`);
+    // One statement: a specialization and its levels are checked together at COMMIT.
+    await c.query(`WITH s AS (INSERT INTO specializations (id, name, max_level) VALUES ('GHOST', 'Ghost', 1) RETURNING id)
+      INSERT INTO level_requirements (specialization_id, level, xp_required, sessions_required) SELECT id, 1, 0, 0 FROM s`);
     await createPair(c, { spec: 'GHOST', progressLevel: 1 });
     await createPair(c, { spec: 'GHOST', progressLevel: null, licenseLevel: 1 });
     await bypassed(`DELETE FROM level_requirements WHERE specialization_id = 'GHOST'`);

@@ -41,6 +41,8 @@ describe('runHealthCheck', () => {
     expect(check.consistentPairs).toBe(known.consistent);
     expect(check.consistencyRate).toBeCloseTo(known.consistent / total, 10);
     expect(check.byKind).toEqual({
+      INVALID_PROGRESS: 0,
+      LICENSE_IN_FUTURE: 0,
       LEVEL_MISMATCH: 7,
       MISSING_LICENSE: 5,
       MISSING_PROGRESS: 4,

@@ -22,7 +22,15 @@ export interface BankCheckOptions {
 }
 
 export interface BankCheckResult {
-  applied: { recordProgress: number; advanceLicense: number; syncPair: number; syncJobs: number; alreadyRunning: number };
+  applied: {
+    recordProgress: number;
+    advanceLicense: number;
+    /** Advances refused because the progress already earns a higher level (nothing written). */
+    advanceRefused: number;
+    syncPair: number;
+    syncJobs: number;
+    alreadyRunning: number;
+  };
   xpIncrements: number;
   xpRaisedByAdvances: number;
   xpInDatabase: number;
@@ -61,7 +69,7 @@ export async function runBankCheck(databaseUrl: string, opts: BankCheckOptions):
     const ids = pairs.map((p) => p.userId);
     const jobsBefore = (await c.query<{ id: number }>(`SELECT coalesce(max(id), 0) AS id FROM sync_jobs`)).rows[0]!.id;
 
-    const applied = { recordProgress: 0, advanceLicense: 0, syncPair: 0, syncJobs: 0, alreadyRunning: 0 };
+    const applied = { recordProgress: 0, advanceLicense: 0, advanceRefused: 0, syncPair: 0, syncJobs: 0, alreadyRunning: 0 };
     let xpIncrements = 0;
     const unexpectedErrors: string[] = [];
     let next = 0;
@@ -84,8 +92,14 @@ export async function runBankCheck(databaseUrl: string, opts: BankCheckOptions):
           applied.syncJobs++;
         } else if (roll === 0) {
           const max = pair.spec === 'INTERNSHIP' ? 3 : 8;
-          await advanceLicense(db, pair.userId, pair.spec, 1 + (i % max), actor, 'bank check');
-          applied.advanceLicense++;
+          try {
+            await advanceLicense(db, pair.userId, pair.spec, 1 + (i % max), actor, 'bank check');
+            applied.advanceLicense++;
+          } catch (err) {
+            // A level below what the progress earns would leave an invalid pair: refused, nothing written.
+            if (!isSyncError(err, 'VALIDATION') || !/already earns/.test(err.message)) throw err;
+            applied.advanceRefused++;
+          }
         } else if (roll === 1 || roll === 2) {
           // A legacy write breaks the pair; the repair races the other writers of the same rows.
           await c.query(`UPDATE user_licenses SET current_level = 1 WHERE user_id = $1 AND specialization_id = $2 AND current_level > 1`, [
