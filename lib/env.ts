@@ -33,7 +33,7 @@ function isValidTimeZone(tz: string): boolean {
   }
 }
 
-export const envSchema = z.object({
+const variables = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: z
     .string()
@@ -72,6 +72,15 @@ export const envSchema = z.object({
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
 });
 
+/**
+ * Rules about several variables. The catch-up grace must be shorter than the retention: retention
+ * would otherwise prune the claim of an occurrence that can still be caught up, and it would run
+ * twice (lib/scheduler/tasks.ts#runRetention also keeps such claims).
+ */
+export const envSchema = variables.refine((e) => e.SCHEDULE_CATCH_UP_GRACE_MINUTES < e.RETENTION_DAYS * 1440, {
+  message: 'SCHEDULE_CATCH_UP_GRACE_MINUTES must be shorter than RETENTION_DAYS (or caught-up occurrences could run twice)',
+});
+
 export type Env = z.infer<typeof envSchema>;
 
 export class ConfigError extends Error {
@@ -92,7 +101,8 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
   const result = envSchema.safeParse(cleaned);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    // An issue about several variables (a rule of envSchema) names them itself.
+    const problems = result.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   if (isProductionMode(cleaned)) {

@@ -1,5 +1,6 @@
 import { getDb } from '../db/server';
 import { env } from '../env';
+import { shutdownSignal } from '../shutdown';
 import { consoleLogger, createScheduler, type Scheduler } from './scheduler';
 import { schedulerConfigFromEnv } from './schedules';
 
@@ -8,7 +9,8 @@ const globalForScheduler = globalThis as unknown as { syncwatchScheduler?: Sched
 /**
  * Starts the app server's scheduler from the environment, once (the instrumentation hook may be
  * evaluated more than once in development). Returns null when SCHEDULER_ENABLED=false.
- * Stops its timers on SIGTERM/SIGINT; Next.js's own handler then closes the server and exits.
+ * Stops on SIGTERM/SIGINT through the process's shutdown signal (lib/shutdown.ts): no new claims,
+ * its running sync job stops between batches. Next.js's own handler closes the server and exits.
  */
 export async function startSchedulerFromEnv(): Promise<Scheduler | null> {
   const e = env();
@@ -17,11 +19,8 @@ export async function startSchedulerFromEnv(): Promise<Scheduler | null> {
     return null;
   }
   if (globalForScheduler.syncwatchScheduler) return globalForScheduler.syncwatchScheduler;
-  const scheduler = createScheduler({ db: getDb(), config: schedulerConfigFromEnv(e) });
+  const scheduler = createScheduler({ db: getDb(), config: schedulerConfigFromEnv(e), signal: shutdownSignal() });
   globalForScheduler.syncwatchScheduler = scheduler;
-  const onSignal = () => void scheduler.stop();
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
   await scheduler.start();
   return scheduler;
 }

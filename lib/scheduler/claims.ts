@@ -26,22 +26,31 @@ export async function claimOccurrence(db: Db, schedule: ScheduleName, occurrence
   return rows[0] ?? null;
 }
 
-/** Keeps a claim alive while its task runs. */
-export async function heartbeatClaim(db: Db, id: number): Promise<void> {
-  await db.$executeRaw`UPDATE schedule_runs SET heartbeat_at = now() WHERE id = ${id} AND status = 'RUNNING'`;
+/**
+ * Keeps a claim alive while its task runs. Only a RUNNING claim: one the sweep already marked
+ * ABANDONED stays so. Returns whether the claim was still RUNNING.
+ */
+export async function heartbeatClaim(db: Db, id: number): Promise<boolean> {
+  return (await db.$executeRaw`UPDATE schedule_runs SET heartbeat_at = now() WHERE id = ${id} AND status = 'RUNNING'`) === 1;
 }
 
+/**
+ * Records a claim's outcome, only while it is RUNNING: a claim the sweep marked ABANDONED (its
+ * instance stopped heartbeating) keeps that verdict, whatever the late finisher says. Returns
+ * whether the claim was still RUNNING; the caller logs when it was not.
+ */
 export async function finishClaim(
   db: Db,
   id: number,
   result: { status: FinalStatus; detail?: string | null; syncJobId?: number | null; healthCheckId?: number | null },
-): Promise<void> {
+): Promise<boolean> {
   const detail = result.detail ? result.detail.slice(0, 1000) : null;
-  await db.$executeRaw`
+  const updated = await db.$executeRaw`
     UPDATE schedule_runs
        SET status = ${result.status}::"ScheduleRunStatus", finished_at = now(), detail = ${detail},
            sync_job_id = ${result.syncJobId ?? null}, health_check_id = ${result.healthCheckId ?? null}
-     WHERE id = ${id}`;
+     WHERE id = ${id} AND status = 'RUNNING'`;
+  return updated === 1;
 }
 
 /**
@@ -77,7 +86,12 @@ export async function recordFirstStart(db: Db): Promise<Date> {
   return rows[0]!.first_started_at;
 }
 
-/** Deletes finished claims older than `olderThan`. */
-export async function pruneClaims(db: Db, olderThan: Date): Promise<number> {
-  return db.$executeRaw`DELETE FROM schedule_runs WHERE status <> 'RUNNING' AND occurrence_at < ${olderThan}`;
+/**
+ * Deletes finished claims whose occurrence is older than `olderThan`, never one whose occurrence
+ * is newer than `claimableAfter` (now minus the claim window): that claim is what keeps the
+ * occurrence from being claimed, and run, a second time (see runRetention).
+ */
+export async function pruneClaims(db: Db, olderThan: Date, claimableAfter: Date): Promise<number> {
+  const cutoff = new Date(Math.min(olderThan.getTime(), claimableAfter.getTime()));
+  return db.$executeRaw`DELETE FROM schedule_runs WHERE status <> 'RUNNING' AND occurrence_at < ${cutoff}`;
 }

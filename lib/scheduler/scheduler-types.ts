@@ -31,6 +31,16 @@ export interface SchedulerOptions {
   /** The production clock; tick() takes its own. */
   clock?: () => Date;
   log?: SchedulerLogger;
+  /**
+   * The process's shutdown signal (lib/shutdown.ts; the app passes it): aborting it stops the
+   * scheduler as stop() does, and a running task gets it with the scheduler's own.
+   */
+  signal?: AbortSignal;
+  /**
+   * How long an instance still running a schedule's previous occurrence waits before it claims
+   * the next one to record it SKIPPED, so that a free instance runs it first (default 1 s).
+   */
+  busyYieldMs?: number;
 }
 
 export interface Scheduler {

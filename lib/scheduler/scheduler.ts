@@ -26,6 +26,8 @@ export * from './scheduler-types';
 const MAX_SLEEP_MS = 60_000;
 /** Wake slightly after an occurrence so the clock is past it. */
 const WAKE_AFTER_MS = 25;
+/** How long a busy instance leaves the next occurrence to the others before recording it SKIPPED. */
+const BUSY_YIELD_MS = 1000;
 
 export function createScheduler(opts: SchedulerOptions): Scheduler {
   const { db, config } = opts;
@@ -37,9 +39,10 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   const crons = Object.fromEntries(names.map((n) => [n, parseCron(config.crons[n], config.timezone)])) as Record<ScheduleName, Cron>;
   const window = claimWindowMs(config);
   const heartbeatEveryMs = Math.max(250, Math.floor(config.heartbeatTimeoutMs / 4));
+  const busyYieldMs = opts.busyYieldMs ?? BUSY_YIELD_MS;
 
-  /** Schedules this instance is claiming or running right now. */
-  const busy = new Set<ScheduleName>();
+  /** Schedules this instance is claiming or running right now, with the occurrence. */
+  const busy = new Map<ScheduleName, Date>();
   /** Runs in flight in this instance, with the claim each holds. */
   const inFlight = new Map<ScheduleName, { claimId: number; done: Promise<unknown> }>();
   /** The last occurrence of each schedule this instance tried to claim. */
@@ -52,6 +55,8 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   let stopping = false;
   /** Aborted by stop(): a running sync job ends between batches instead of waiting to be abandoned. */
   const shutdown = new AbortController();
+  /** What tasks get: stop() or the process shutting down, whichever comes first. */
+  const taskSignal = opts.signal ? AbortSignal.any([shutdown.signal, opts.signal]) : shutdown.signal;
   const timers = new Set<NodeJS.Timeout>();
   const wakers = new Set<() => void>();
 
@@ -88,23 +93,58 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     if (stopping) return null;
     const occurrenceAt = dueOccurrence(schedule, now);
     if (!occurrenceAt) return null;
-    // One run per schedule at a time in this instance; a busy instance leaves the next
-    // occurrence to the others instead of queueing it. Marked before the first await.
-    if (busy.has(schedule)) return null;
-    // Already tried (won or lost) by this instance: no need to ask the database again.
+    // Already tried (won or lost) by this instance: no need to ask the database again. Marked
+    // before the first await, so concurrent calls for one occurrence ask once.
     if (attempted.get(schedule) === occurrenceAt.getTime()) return null;
-    busy.add(schedule);
+    attempted.set(schedule, occurrenceAt.getTime());
+    return busy.has(schedule) ? skipWhileBusy(schedule, occurrenceAt, now) : claimAndRun(schedule, occurrenceAt, now);
+  }
+
+  /** Claims an occurrence for this instance; a failed attempt may be retried by the next call. */
+  async function claim(schedule: ScheduleName, occurrenceAt: Date) {
     try {
-      const claim = await claimOccurrence(db, schedule, occurrenceAt, instanceId);
-      attempted.set(schedule, occurrenceAt.getTime());
-      if (!claim) return null;
-      const run = execute(schedule, claim.id, occurrenceAt, now);
-      inFlight.set(schedule, { claimId: claim.id, done: run });
+      return await claimOccurrence(db, schedule, occurrenceAt, instanceId);
+    } catch (err) {
+      if (attempted.get(schedule) === occurrenceAt.getTime()) attempted.delete(schedule);
+      throw err;
+    }
+  }
+
+  async function claimAndRun(schedule: ScheduleName, occurrenceAt: Date, now: Date): Promise<RunOutcome | null> {
+    busy.set(schedule, occurrenceAt);
+    try {
+      const claimed = await claim(schedule, occurrenceAt);
+      if (!claimed) return null;
+      const run = execute(schedule, claimed.id, occurrenceAt, now);
+      inFlight.set(schedule, { claimId: claimed.id, done: run });
       return await run;
     } finally {
       inFlight.delete(schedule);
       busy.delete(schedule);
     }
+  }
+
+  /**
+   * One run per schedule at a time in this instance: an occurrence that comes while the previous
+   * one still runs here is not queued. A free instance gets it first (this one waits a moment);
+   * if it is still unclaimed then, this instance claims it and records it SKIPPED with the
+   * reason, so history and metrics show it. The claim decides, so it is recorded once.
+   */
+  async function skipWhileBusy(schedule: ScheduleName, occurrenceAt: Date, now: Date): Promise<RunOutcome | null> {
+    await sleep(busyYieldMs);
+    if (stopping) return null;
+    const still = busy.get(schedule);
+    // The previous run finished meanwhile: this one runs after all (unless someone has it).
+    if (!still) return claimAndRun(schedule, occurrenceAt, now);
+    const claimed = await claim(schedule, occurrenceAt);
+    if (!claimed) return null;
+    const detail = `The previous ${schedule} run (occurrence ${still.toISOString()}) was still running in this instance.`;
+    await finishClaim(db, claimed.id, { status: 'SKIPPED', detail }).catch((err) =>
+      // The claim stays RUNNING, with no heartbeat: the sweep marks it ABANDONED later.
+      log.error(`${schedule}: could not record claim ${claimed.id} as SKIPPED`, err),
+    );
+    log.info(`${schedule} ${occurrenceAt.toISOString()}: SKIPPED (${detail})`);
+    return { schedule, occurrenceAt, claimId: claimed.id, status: 'SKIPPED', detail, syncJobId: null, healthCheckId: null };
   }
 
   async function execute(schedule: ScheduleName, claimId: number, occurrenceAt: Date, now: Date): Promise<RunOutcome> {
@@ -114,7 +154,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     beat.unref();
     let result: TaskResult;
     try {
-      result = await tasks[schedule]({ schedule, occurrenceAt, now, config, db, instanceId, signal: shutdown.signal });
+      result = await tasks[schedule]({ schedule, occurrenceAt, now, config, db, instanceId, signal: taskSignal });
     } catch (err) {
       result = { status: 'FAILED', detail: readable(err) };
       log.error(`${schedule} ${occurrenceAt.toISOString()} failed`, err);
@@ -122,7 +162,10 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       clearInterval(beat);
     }
     try {
-      await finishClaim(db, claimId, result);
+      // Only a RUNNING claim is finished: one the sweep marked ABANDONED meanwhile keeps that verdict.
+      const recorded = await finishClaim(db, claimId, result);
+      if (!recorded)
+        log.error(`${schedule} ${occurrenceAt.toISOString()}: claim ${claimId} was no longer RUNNING, ${result.status} not recorded`);
     } catch (err) {
       // The claim stays RUNNING and is swept as ABANDONED later; the work itself is done.
       log.error(`${schedule}: could not record the outcome of claim ${claimId}`, err);
@@ -176,8 +219,9 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
 
   async function scheduleLoop(schedule: ScheduleName) {
     while (!stopping) {
-      // Not awaited by the loop of another schedule: a long sync never delays health checks.
-      await runDue(schedule, clock()).catch((err) => log.error(`${schedule}: could not claim or run`, err));
+      // Not awaited: the loop wakes for the next occurrence even while this one runs (runDue then
+      // records that one SKIPPED), and one schedule's loop never delays another's.
+      void runDue(schedule, clock()).catch((err) => log.error(`${schedule}: could not claim or run`, err));
       if (stopping) break;
       const now = clock();
       const next = nextOccurrence(cronOf(schedule), now);
@@ -231,6 +275,8 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       ),
     );
   }
+
+  opts.signal?.addEventListener('abort', () => void stop(), { once: true });
 
   return {
     instanceId,

@@ -2,7 +2,7 @@ import type { Db } from '../db/prisma';
 import { abandonStaleJobs, alreadyRunningMessage, isSyncError, pruneHistory, runHealthCheck, runSyncJob, type Actor } from '../sync';
 import { pruneClaims } from './claims';
 import type { ScheduleRunStatus } from '../vocabulary';
-import type { ScheduleName, SchedulerConfig } from './schedules';
+import { claimWindowMs, type ScheduleName, type SchedulerConfig } from './schedules';
 
 /** What the scheduler does at each occurrence, through the same engine functions as the UI and CLI. */
 
@@ -60,10 +60,17 @@ export const runScheduledSync: ScheduleTask = async (ctx) => {
   }
 };
 
+/** Instances' clocks differ a little (NTP keeps them far closer): claims are kept this much longer. */
+const CLOCK_SKEW_MARGIN_MS = 5 * 60_000;
+
 export const runRetention: ScheduleTask = async (ctx) => {
   const olderThan = new Date(ctx.now.getTime() - ctx.config.retentionDays * 86_400_000);
   const pruned = await pruneHistory(ctx.db, olderThan);
-  const claims = await pruneClaims(ctx.db, olderThan);
+  // A claim is what makes its occurrence run once: it is kept while any instance could still
+  // claim the occurrence (within the catch-up grace), whatever the retention says. lib/env.ts
+  // also refuses a grace that is not shorter than the retention.
+  const claimableAfter = new Date(ctx.now.getTime() - claimWindowMs(ctx.config) - CLOCK_SKEW_MARGIN_MS);
+  const claims = await pruneClaims(ctx.db, olderThan, claimableAfter);
   const counts = `${pruned.healthChecks} health check(s), ${pruned.jobs} job(s), ${claims} schedule run(s)`;
   return { status: 'SUCCEEDED', detail: `pruned ${counts} older than ${olderThan.toISOString()}` };
 };

@@ -44,4 +44,16 @@ describe('configuration', () => {
     expect(parseEnv({ NODE_ENV: 'production', SYNCWATCH_DEMO: '1' }).NEXTAUTH_SECRET).toBe(DEMO_NEXTAUTH_SECRET);
     expect(parseEnv({ NODE_ENV: 'production', NEXT_PHASE: 'phase-production-build' }).NODE_ENV).toBe('production');
   });
+
+  it('refuses a catch-up grace that is not shorter than the retention, naming both variables', () => {
+    // Retention would otherwise prune the claim of an occurrence that can still be claimed.
+    for (const source of [
+      { SCHEDULE_CATCH_UP_GRACE_MINUTES: '1440', RETENTION_DAYS: '1' },
+      { SCHEDULE_CATCH_UP_GRACE_MINUTES: '10080', RETENTION_DAYS: '7' },
+    ]) {
+      expect(() => parseEnv(source)).toThrow(ConfigError);
+      expect(() => parseEnv(source)).toThrow(/SCHEDULE_CATCH_UP_GRACE_MINUTES must be shorter than RETENTION_DAYS/);
+    }
+    expect(parseEnv({ SCHEDULE_CATCH_UP_GRACE_MINUTES: '1439', RETENTION_DAYS: '1' }).RETENTION_DAYS).toBe(1);
+  });
 });

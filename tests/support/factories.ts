@@ -84,3 +84,50 @@ export async function failWritesOf(c: pg.Client, table: 'user_licenses' | 'speci
     await c.query(`DROP FUNCTION ${fn}()`);
   };
 }
+
+/**
+ * `count` learners, each with a pair at the given levels (XP and sessions at the progress level's
+ * minimum), written in three statements: enough pairs for several sync batches in no time.
+ */
+export async function createPairsInBulk(
+  c: pg.Client,
+  count: number,
+  opts: { spec?: string; progressLevel: number; licenseLevel: number },
+): Promise<number[]> {
+  const spec = opts.spec ?? 'PLAYER';
+  const { rows } = await c.query<{ id: number }>(
+    `INSERT INTO users (email, name) SELECT 'bulk-' || gen_random_uuid() || '@test.local', 'Bulk Learner ' || g
+     FROM generate_series(1, $1::int) g RETURNING id`,
+    [count],
+  );
+  const ids = rows.map((r) => r.id);
+  await c.query(
+    `INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions)
+     SELECT u, $2, $3, r.xp_required, r.sessions_required
+     FROM unnest($1::int[]) u, level_requirements r WHERE r.specialization_id = $2 AND r.level = $3`,
+    [ids, spec, opts.progressLevel],
+  );
+  await c.query(
+    `INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at)
+     SELECT u, $2, $3, now() - interval '30 days' FROM unnest($1::int[]) u`,
+    [ids, spec, opts.licenseLevel],
+  );
+  return ids;
+}
+
+/**
+ * Makes every statement that updates user_licenses take `seconds` longer (once per statement, so
+ * a sync batch, which repairs its pairs in one statement, takes that long). Returns the undo.
+ */
+export async function slowLicenseUpdates(c: pg.Client, seconds: number) {
+  await c.query(`CREATE OR REPLACE FUNCTION slow_license_statements() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN PERFORM pg_sleep(${Number(seconds)}); RETURN NULL; END $$`);
+  await c.query(`DROP TRIGGER IF EXISTS slow_license_statements ON user_licenses`);
+  await c.query(
+    `CREATE TRIGGER slow_license_statements BEFORE UPDATE ON user_licenses FOR EACH STATEMENT EXECUTE FUNCTION slow_license_statements()`,
+  );
+  return async () => {
+    await c.query(`DROP TRIGGER IF EXISTS slow_license_statements ON user_licenses`);
+    await c.query(`DROP FUNCTION IF EXISTS slow_license_statements()`);
+  };
+}

@@ -1,6 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import { z } from 'zod';
 import { env } from '../../../lib/env';
+import { withShutdownSignal } from '../../../lib/shutdown';
 import type { Db } from '../../../lib/db/prisma';
 import {
   abandonStaleJobs,
@@ -45,7 +46,12 @@ export const syncCommand = defineCommand({
     const progress = progressReporter(io);
     let job: SyncJobSummary;
     try {
-      job = await runSyncJob(db, { trigger: 'MANUAL', actor: CLI_ACTOR, reason: args.reason ?? null, onProgress: progress.update });
+      // SIGTERM or Ctrl-C stops the job between batches: it ends FAILED and frees the slot at once.
+      job = await withShutdownSignal((signal) => {
+        const onAbort = () => io.err(`Stopping after the current batch (${String(signal.reason)}).`);
+        signal.addEventListener('abort', onAbort, { once: true });
+        return runSyncJob(db, { trigger: 'MANUAL', actor: CLI_ACTOR, reason: args.reason ?? null, onProgress: progress.update, signal });
+      });
     } catch (err) {
       progress.stop();
       if (isSyncError(err, 'ALREADY_RUNNING')) {
