@@ -61,8 +61,17 @@ const variables = z.object({
   SYNC_OVERDUE_GRACE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
   /** A missed occurrence still runs (once) when an instance comes back within this grace. */
   SCHEDULE_CATCH_UP_GRACE_MINUTES: z.coerce.number().int().min(0).max(10_080).default(30),
-  /** A RUNNING job with no heartbeat for this long is marked ABANDONED. */
-  JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(86_400).default(120),
+  /**
+   * A RUNNING job with no heartbeat for this long is marked ABANDONED. A job beats four times per
+   * timeout (lib/sync/job-rows.ts#heartbeatIntervalMs), at least 2.5 s apart, so that a beat
+   * delayed by a busy database or a GC pause never looks like a dead process.
+   */
+  JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10, 'must be at least 10: a job beats 4 times per timeout, and beats closer than 2.5 s apart are refused')
+    .max(86_400)
+    .default(120),
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** Bearer token for /api/health/integrity and /api/metrics (monitoring systems). */
   MONITOR_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEMO_MONITOR_TOKEN),

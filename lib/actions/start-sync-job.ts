@@ -2,6 +2,7 @@
 
 import { revalidatePath } from 'next/cache';
 import { toJobDto } from '@/lib/data/dto';
+import { env } from '@/lib/env';
 import { shutdownSignal } from '@/lib/shutdown';
 import { startSyncJob } from '@/lib/sync';
 import { startSyncJobSchema } from '@/lib/sync/validation';
@@ -16,7 +17,14 @@ import { defineAction } from './define-action';
 export const startSyncJobAction = defineAction(
   { role: 'ADMIN', attempted: 'SYNC_JOB_STARTED', input: startSyncJobSchema.optional(), failure: 'start the sync job' },
   async (input, { db, actor }) => {
-    const job = await startSyncJob(db, { trigger: 'MANUAL', actor, reason: input?.reason ?? null, signal: shutdownSignal() });
+    const heartbeatTimeoutMs = env().JOB_HEARTBEAT_TIMEOUT_SECONDS * 1000;
+    const job = await startSyncJob(db, {
+      trigger: 'MANUAL',
+      actor,
+      reason: input?.reason ?? null,
+      signal: shutdownSignal(),
+      heartbeatTimeoutMs,
+    });
     revalidatePath('/', 'layout');
     return { job: toJobDto(job) };
   },

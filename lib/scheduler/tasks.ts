@@ -42,7 +42,13 @@ export const runScheduledSync: ScheduleTask = async (ctx) => {
   // A job left RUNNING by a dead process holds the single slot until someone notices.
   await abandonStaleJobs(ctx.db, ctx.config.heartbeatTimeoutMs);
   try {
-    const job = await runSyncJob(ctx.db, { trigger: 'SCHEDULED', actor: SCHEDULER_ACTOR, signal: ctx.signal });
+    const opts = {
+      trigger: 'SCHEDULED',
+      actor: SCHEDULER_ACTOR,
+      signal: ctx.signal,
+      heartbeatTimeoutMs: ctx.config.heartbeatTimeoutMs,
+    } as const;
+    const job = await runSyncJob(ctx.db, opts);
     const counts = `found ${job.found}, synced ${job.synced}, failed ${job.failed}, reported ${job.reported}`;
     return {
       status: job.status === 'FAILED' ? 'FAILED' : 'SUCCEEDED',

@@ -56,4 +56,12 @@ describe('configuration', () => {
     }
     expect(parseEnv({ SCHEDULE_CATCH_UP_GRACE_MINUTES: '1439', RETENTION_DAYS: '1' }).RETENTION_DAYS).toBe(1);
   });
+
+  it('refuses a heartbeat timeout too short for four beats a timeout, and gives the interval from it', async () => {
+    const { heartbeatIntervalMs } = await import('../../lib/sync/job-rows');
+    expect(() => parseEnv({ JOB_HEARTBEAT_TIMEOUT_SECONDS: '5' })).toThrow(/JOB_HEARTBEAT_TIMEOUT_SECONDS: must be at least 10/);
+    expect(parseEnv({ JOB_HEARTBEAT_TIMEOUT_SECONDS: '10' }).JOB_HEARTBEAT_TIMEOUT_SECONDS).toBe(10);
+    expect(heartbeatIntervalMs(10_000)).toBe(2500);
+    expect(heartbeatIntervalMs(120_000)).toBe(30_000);
+  });
 });

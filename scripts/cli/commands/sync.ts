@@ -50,7 +50,15 @@ export const syncCommand = defineCommand({
       job = await withShutdownSignal((signal) => {
         const onAbort = () => io.err(`Stopping after the current batch (${String(signal.reason)}).`);
         signal.addEventListener('abort', onAbort, { once: true });
-        return runSyncJob(db, { trigger: 'MANUAL', actor: CLI_ACTOR, reason: args.reason ?? null, onProgress: progress.update, signal });
+        const heartbeatTimeoutMs = env().JOB_HEARTBEAT_TIMEOUT_SECONDS * 1000;
+        return runSyncJob(db, {
+          trigger: 'MANUAL',
+          actor: CLI_ACTOR,
+          reason: args.reason ?? null,
+          onProgress: progress.update,
+          signal,
+          heartbeatTimeoutMs,
+        });
       });
     } catch (err) {
       progress.stop();
