@@ -41,8 +41,11 @@ export const SUCCESSFUL_JOB_STATUSES = [SyncJobStatus.SUCCEEDED, SyncJobStatus.P
  * RECORD_PROGRESS in SQL); the audit log's filter offers exactly these.
  */
 export const AUDIT_ACTIONS = [
+  'CREATE_LEARNER',
+  'ENROLL',
   'RECORD_PROGRESS',
   'ADVANCE_LICENSE',
+  'DEMOTE_LICENSE',
   'SYNC_PAIR',
   'SYNC_JOB_REPAIR',
   'SYNC_JOB_STARTED',
@@ -51,6 +54,8 @@ export const AUDIT_ACTIONS = [
   'ACCESS_DENIED',
   'ORPHANS_DELETED',
   'ORPHANS_RESTORED',
+  'API_KEY_CREATED',
+  'API_KEY_REVOKED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -83,3 +88,7 @@ export const KIND_LABELS: Record<DesyncKind, string> = {
 /** Staff roles that may use the dashboard, lowest first. STUDENT is not a staff role. */
 export const STAFF_ROLES = [Role.VIEWER, Role.ADMIN] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
+
+/** What an API key may do (/api/v1). */
+export const API_SCOPES = ['learners:read', 'learners:write', 'progress:write', 'licenses:write'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];

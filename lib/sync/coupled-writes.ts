@@ -2,7 +2,7 @@ import type { Db } from '../db/prisma';
 import { pgError, TX_OPTIONS, withRetry } from './db-errors';
 import { SyncError } from './errors';
 import { levelEarned, requirementFor } from './level-rules';
-import { lockAsPairWriter } from './locks';
+import { lockAsPairWriter, lockPairs } from './locks';
 import { getLevelTable } from './levels';
 import { readPair, snapshot } from './pair';
 import type { Actor, PairState, SpecializationId } from './types';
@@ -115,6 +115,7 @@ export async function advanceLicense(
   return withRetry(() =>
     db.$transaction(async (tx) => {
       await lockAsPairWriter(tx);
+      await lockPairs(tx, [{ userId: v.userId, specializationId: v.specializationId }]);
       const before = await readPair(tx, v.userId, v.specializationId, true);
       if (v.expectedVersion !== undefined && before.license?.version !== v.expectedVersion) {
         throw new SyncError('CONFLICT', 'This license was changed by someone else since you loaded it. Reload and try again.');

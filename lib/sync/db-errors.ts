@@ -32,6 +32,11 @@ export function pgError(err: unknown): PgErrorInfo {
 }
 
 const RETRYABLE = new Set(['40001', '40P01']);
+/**
+ * A pair's row inserted by a writer that bypassed the pair lock (raw SQL) between our look and our
+ * insert: the whole transaction rolled back, and the retry finds the row.
+ */
+const PAIR_KEYS = new Set(['specialization_progress_pkey', 'user_licenses_pkey']);
 
 /**
  * Interactive transactions wait at most this long for a connection and for their row locks:
@@ -46,6 +51,7 @@ export const TX_OPTIONS = { maxWait: 30_000, timeout: 60_000 } as const;
  */
 export function isRetryable(err: unknown): boolean {
   const info = pgError(err);
+  if (info.code === '23505' && PAIR_KEYS.has(info.constraint ?? '')) return true;
   return (info.code !== undefined && RETRYABLE.has(info.code)) || info.prismaCode === 'P2034' || info.prismaCode === 'P2028';
 }
 

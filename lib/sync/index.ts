@@ -3,6 +3,10 @@
  * Every function that touches the database takes the client as its first argument.
  */
 export { recordProgress, advanceLicense, getPair } from './coupled-writes';
+export { demoteLicense } from './demotion';
+export { createLearner, enroll, type LearnerRecord } from './enrollment';
+export { getLearner, listLearners, type Learner, type LearnerPair } from './learners';
+export { listLearnerHistory, type HistoryEntry } from './history';
 export { runHealthCheck, getLatestHealthCheck, listHealthChecks } from './health-check';
 export { listDesyncs } from './desyncs';
 export { syncPair, type SyncPairResult } from './sync-pair';

@@ -1,7 +1,7 @@
 import type { DbTx } from '../db/prisma';
 import type { AuditAction } from '../vocabulary';
 import { SyncError } from './errors';
-import { lockAsPairWriter } from './locks';
+import { lockAsPairWriter, lockPairs } from './locks';
 import type { Decision, LoadedPair } from './repair';
 import type { SyncItemOutcome } from './types';
 
@@ -12,6 +12,7 @@ export async function lockAndLoad(tx: DbTx, pairs: { userId: number; specializat
   const users = pairs.map((p) => p.userId);
   const specs = pairs.map((p) => p.specializationId);
   await lockAsPairWriter(tx);
+  await lockPairs(tx, pairs);
   await tx.$queryRaw`SELECT 1 FROM specialization_progress p
     WHERE (p.user_id, p.specialization_id) IN (SELECT * FROM unnest(${users}::int[], ${specs}::text[]))
     ORDER BY p.user_id, p.specialization_id FOR UPDATE`;

@@ -65,6 +65,46 @@ export const recordProgressSchema = z
   })
   .refine((v) => v.xpGained > 0 || v.sessionsCompleted > 0, { message: 'must record some XP or sessions', path: ['xpGained'] });
 
+export const emailSchema = z
+  .string({ error: 'must be text' })
+  .trim()
+  .toLowerCase()
+  .max(254, 'must be at most 254 characters')
+  .pipe(z.email({ error: 'must be an email address' }));
+
+export const createLearnerSchema = plainObject(
+  z.strictObject({
+    email: emailSchema,
+    name: z
+      .string({ error: 'must be text' })
+      .trim()
+      .min(1, 'must not be empty')
+      .max(200, 'must be at most 200 characters')
+      .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters'),
+  }),
+);
+
+export const learnerIdSchema = id;
+
+export const listLearnersSchema = z.strictObject({
+  search: z.string().max(10_000).optional(),
+  offset: z.number().int().min(0).max(1_000_000_000).optional(),
+  limit: z.number().int().min(1).max(500).optional(),
+});
+
+export const demoteLicenseSchema = z.strictObject({
+  userId: id,
+  specializationId: specializationSchema,
+  targetLevel: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'is out of range'),
+  reason: z
+    .string({ error: 'is required' })
+    .trim()
+    .min(1, 'is required: say why the level goes down')
+    .max(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`)
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters'),
+  expectedVersion: id.optional(),
+});
+
 export const advanceLicenseSchema = z.strictObject({
   userId: id,
   specializationId: specializationSchema,

@@ -21,7 +21,18 @@ const { syncPairAction } = await import('@/lib/actions/sync-pair');
 const { startSyncJobAction } = await import('@/lib/actions/start-sync-job');
 const { runHealthCheckAction } = await import('@/lib/actions/run-health-check');
 const { previewSyncAction } = await import('@/lib/actions/preview-sync');
-const { recordProgress, advanceLicense, syncPair, listDesyncs, isSyncError } = await import('@/lib/sync');
+const {
+  recordProgress,
+  advanceLicense,
+  syncPair,
+  listDesyncs,
+  isSyncError,
+  createLearner,
+  enroll,
+  demoteLicense,
+  listLearners,
+  listLearnerHistory,
+} = await import('@/lib/sync');
 const syncJobRoute = await import('@/app/api/sync-jobs/[id]/route');
 const desyncExport = await import('@/app/(dashboard)/desyncs/export/route');
 
@@ -199,6 +210,13 @@ describe('hostile input', () => {
         ['listDesyncs kind', () => listDesyncs(db, { kind: v as never })],
         ['listDesyncs limit', () => listDesyncs(db, { limit: n })],
         ['listDesyncs cursor', () => listDesyncs(db, { cursor: v as string })],
+        ['createLearner email', () => createLearner(db, { email: v as string, name: 'Hostile' }, testActor)],
+        ['enroll userId', () => enroll(db, n, 'COACH', testActor)],
+        ['enroll specialization', () => enroll(db, pair.userId, v as string, testActor)],
+        ['demoteLicense targetLevel', () => demoteLicense(db, pair.userId, pair.spec, n, testActor, 'hostile')],
+        ['demoteLicense userId', () => demoteLicense(db, n, pair.spec, 1, testActor, 'hostile')],
+        ['listLearners limit', () => listLearners(db, { limit: n })],
+        ['listLearnerHistory userId', () => listLearnerHistory(db, n)],
       ];
       for (const [call, run] of cases) {
         const outcome = await refusedByEngine(run());
@@ -207,7 +225,7 @@ describe('hostile input', () => {
           // Only values that really are valid may pass: a missing optional field, or a number
           // that is in range for the field (e.g. targetLevel 2 is not hostile).
           expect(`${call} <- ${name}`).toMatch(
-            /expectedVersion <- undefined|listDesyncs (kind|limit|cursor) <- (undefined|null)|<- (numeric string|empty string)$|listDesyncs cursor <- /,
+            /expectedVersion <- undefined|list(Desyncs|Learners) (kind|limit|cursor) <- (undefined|null)|<- (numeric string|empty string)$|listDesyncs cursor <- /,
           );
           continue;
         }
