@@ -72,6 +72,9 @@ export type AttemptedAction =
   | 'VIEW_SYNC_JOBS'
   | 'VIEW_SYNC_JOB'
   | 'VIEW_AUDIT_LOG'
+  | 'VIEW_API_KEYS'
+  | 'VIEW_LEARNERS'
+  | 'VIEW_LEARNER'
   | 'EXPORT_DESYNCS'
   | 'EXPORT_SYNC_JOBS';
 

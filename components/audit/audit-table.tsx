@@ -1,3 +1,4 @@
+import Link from 'next/link';
 import { LocalTime } from '@/components/ui/local-time';
 import { InvalidFilterNotice } from '@/components/ui/notices';
 import { DataTable } from '@/components/ui/data-table';
@@ -51,7 +52,13 @@ export async function AuditTable({ q }: { q: AuditQuery }) {
             <td>
               {e.userId !== null ? (
                 <>
-                  <span className="learner-name">{e.email ?? `Learner #${e.userId}`}</span>
+                  {e.email !== null ? (
+                    <Link href={`/learners/${e.userId}`} className="learner-name">
+                      {e.email}
+                    </Link>
+                  ) : (
+                    <span className="learner-name">Learner #{e.userId}</span>
+                  )}
                   {e.specializationId ? <span className="learner-email muted">{e.specializationId}</span> : null}
                 </>
               ) : (

@@ -1,3 +1,4 @@
+import Link from 'next/link';
 import { LocalTime } from '@/components/ui/local-time';
 import { InvalidFilterNotice } from '@/components/ui/notices';
 import { DataTable } from '@/components/ui/data-table';
@@ -72,7 +73,14 @@ export async function DesyncTable({ q, role }: { q: DesyncQuery; role: StaffRole
             data-specialization={row.specializationId}
           >
             <td>
-              <span className="learner-name">{row.name ?? `Learner #${row.userId}`}</span>
+              {row.email !== null ? (
+                // The learner exists (an orphan's user does not): the name opens their page.
+                <Link href={`/learners/${row.userId}`} className="learner-name">
+                  {row.name ?? `Learner #${row.userId}`}
+                </Link>
+              ) : (
+                <span className="learner-name">{row.name ?? `Learner #${row.userId}`}</span>
+              )}
               <span className="learner-email muted">{row.email ?? `id ${row.userId}`}</span>
             </td>
             <td>{row.specializationId}</td>

@@ -1,3 +1,4 @@
+import Link from 'next/link';
 import { DataTable } from '@/components/ui/data-table';
 import { Pagination } from '@/components/ui/pagination';
 import { PairLevels } from '@/components/ui/pair-levels';
@@ -31,7 +32,13 @@ export async function JobItemsTable({ jobId, requestedPage }: { jobId: number; r
         rows={result.items.map((item) => (
           <tr key={item.id} data-user-id={item.userId} data-specialization={item.specializationId}>
             <td>
-              <span className="learner-name">{item.email ?? `Learner #${item.userId}`}</span>
+              {item.email !== null ? (
+                <Link href={`/learners/${item.userId}`} className="learner-name">
+                  {item.email}
+                </Link>
+              ) : (
+                <span className="learner-name">Learner #{item.userId}</span>
+              )}
               <span className="muted learner-email">
                 {item.specializationId} · learner {item.userId}
               </span>

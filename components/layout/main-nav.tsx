@@ -6,6 +6,7 @@ import { usePathname } from 'next/navigation';
 const LINKS = [
   { href: '/', label: 'Dashboard' },
   { href: '/desyncs', label: 'Desyncs' },
+  { href: '/learners', label: 'Learners' },
   { href: '/jobs', label: 'Sync jobs' },
   { href: '/audit', label: 'Audit log' },
 ];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { learnerIdSchema } from '@/lib/sync/validation';
 import { AUDIT_ACTIONS, DESYNC_KINDS, type DesyncKind } from '@/lib/vocabulary';
 
 /**
@@ -117,4 +118,41 @@ export function auditQueryString(q: { actor?: string; action?: string; page?: nu
 
 export function pageQueryString(page: number): string {
   return page > 1 ? `?page=${page}` : '';
+}
+
+export interface LearnerQuery {
+  search?: string;
+  page: number;
+  notices: string[];
+}
+
+/** The learner list's query: `?q=` (name or email) and `?page=`. */
+export function parseLearnerQuery(params: SearchParams): LearnerQuery {
+  const notices: string[] = [];
+  return { page: parsePage(params), search: cleanText(first(params.q), notices, 'search'), notices };
+}
+
+export function learnerQueryString(q: { search?: string; page?: number }): string {
+  const p = new URLSearchParams();
+  if (q.search) p.set('q', q.search);
+  if (q.page && q.page > 1) p.set('page', String(q.page));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+/** A learner page's own history paging, `?hpage=`, clamped as `?page=` is. */
+export function parseHistoryPage(params: SearchParams): number {
+  return pageSchema.parse(first(params.hpage) ?? 1);
+}
+
+/** A learner id from the URL: digits only, no sign, no exponent, within the id column's range; null otherwise. */
+const learnerIdParam = z
+  .string()
+  .regex(/^[1-9]\d{0,9}$/)
+  .transform(Number)
+  .pipe(learnerIdSchema);
+
+export function parseLearnerId(raw: string | undefined): number | null {
+  const parsed = learnerIdParam.safeParse(raw);
+  return parsed.success ? parsed.data : null;
 }

@@ -44,8 +44,8 @@ export async function enroll(db: Db, userId: number, specializationId: string, a
   const v = parseInput(pairSchema, { userId, specializationId });
   return withRetry(() =>
     db.$transaction(async (tx) => {
-      const learner = await tx.user.findUnique({ where: { id: v.userId }, select: { id: true } });
-      if (!learner) throw new SyncError('NOT_FOUND', `Learner ${v.userId} does not exist.`);
+      const learner = await tx.user.findUnique({ where: { id: v.userId }, select: { id: true, role: true } });
+      if (!learner || learner.role !== 'STUDENT') throw new SyncError('NOT_FOUND', `Learner ${v.userId} does not exist.`);
       await lockAsPairWriter(tx);
       await lockPairs(tx, [v]);
       const before = await readPair(tx, v.userId, v.specializationId, true);

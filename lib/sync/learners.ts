@@ -94,7 +94,7 @@ export async function getLearner(db: Db, userId: number): Promise<Learner | null
 /** A page of learners, by name, with their pairs; `search` matches name or email. */
 export async function listLearners(db: Db, opts: z.input<typeof listLearnersSchema> = {}) {
   const v = parseInput(listLearnersSchema, opts);
-  const search = v.search?.replaceAll('\\u0000', '').trim().slice(0, 200);
+  const search = v.search?.replaceAll('\u0000', '').trim().slice(0, 200);
   const where: Prisma.UserWhereInput = {
     role: 'STUDENT',
     ...(search ? { OR: [{ name: { contains: search, mode: 'insensitive' } }, { email: { contains: search, mode: 'insensitive' } }] } : {}),

@@ -62,12 +62,22 @@ describe.each(IDENTITIES)('%s', (identity) => {
       startSyncJob: (await import('@/lib/actions/start-sync-job')).startSyncJobAction,
       runHealthCheck: (await import('@/lib/actions/run-health-check')).runHealthCheckAction,
       previewSync: (await import('@/lib/actions/preview-sync')).previewSyncAction,
+      enroll: (await import('@/lib/actions/enroll')).enrollAction,
+      recordProgress: (await import('@/lib/actions/record-progress')).recordProgressAction,
+      advanceLicense: (await import('@/lib/actions/advance-license')).advanceLicenseAction,
+      demoteLicense: (await import('@/lib/actions/demote-license')).demoteLicenseAction,
     };
+    // The learner actions name a learner that does not exist: an ADMIN gets NOT_FOUND.
+    const nobody = 2_000_000_000;
     const inputs: Record<keyof typeof actions, unknown> = {
       syncPair: { userId: users.get('VIEWER')!.id, specializationId: 'PLAYER' },
       startSyncJob: { reason: 'matrix' },
       runHealthCheck: undefined,
       previewSync: undefined,
+      enroll: { userId: nobody, specializationId: 'PLAYER' },
+      recordProgress: { userId: nobody, specializationId: 'PLAYER', xpGained: 10, sessionsCompleted: 1 },
+      advanceLicense: { userId: nobody, specializationId: 'PLAYER', targetLevel: 2, reason: 'matrix' },
+      demoteLicense: { userId: nobody, specializationId: 'PLAYER', targetLevel: 1, reason: 'matrix' },
     };
     for (const [name, action] of Object.entries(actions) as [
       keyof typeof actions,
@@ -145,6 +155,15 @@ describe.each(IDENTITIES)('%s', (identity) => {
           } as never),
       ],
       ['/audit', async () => (await import('@/app/(dashboard)/audit/page')).default({ searchParams: Promise.resolve({}) } as never)],
+      ['/learners', async () => (await import('@/app/(dashboard)/learners/page')).default({ searchParams: Promise.resolve({}) } as never)],
+      [
+        '/learners/1',
+        async () =>
+          (await import('@/app/(dashboard)/learners/[id]/page')).default({
+            params: Promise.resolve({ id: '1' }),
+            searchParams: Promise.resolve({}),
+          } as never),
+      ],
     ];
     for (const [path, render] of pages) {
       await as(identity);

@@ -95,3 +95,14 @@ describe("a learner's history", () => {
     expect(first.items[0]).toMatchObject({ actor: testActor.label, reason: 'placement', specializationId: 'INTERNSHIP' });
   });
 });
+
+describe('learner edges', () => {
+  it('searches with a NUL byte as if it were not there, and never enrolls a staff account', async () => {
+    const id = await createLearnerRow(c, 'Nul Searcher');
+    expect((await listLearners(db, { search: 'Nul\u0000 Searcher' })).items.map((l) => l.id)).toEqual([id]);
+    const { rows } = await c.query<{ id: number }>(
+      `INSERT INTO users (email, name, role, password_hash) VALUES ('staff-enroll@test.local', 'Staff', 'VIEWER', 'x') RETURNING id`,
+    );
+    await expect(enroll(db, rows[0]!.id, 'PLAYER', testActor)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
