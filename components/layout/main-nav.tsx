@@ -2,21 +2,24 @@
 
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
+import type { StaffRole } from '@/lib/vocabulary';
 
-const LINKS = [
+const LINKS: { href: string; label: string; adminOnly?: boolean }[] = [
   { href: '/', label: 'Dashboard' },
   { href: '/desyncs', label: 'Desyncs' },
   { href: '/learners', label: 'Learners' },
   { href: '/jobs', label: 'Sync jobs' },
   { href: '/audit', label: 'Audit log' },
+  { href: '/settings/api-keys', label: 'API keys', adminOnly: true },
 ];
 
-export function MainNav() {
+/** The main navigation; links a role may not open are not shown (the pages check again). */
+export function MainNav({ role }: { role: StaffRole }) {
   const pathname = usePathname();
   return (
     <nav aria-label="Main" className="main-nav">
       <ul>
-        {LINKS.map((l) => {
+        {LINKS.filter((l) => !l.adminOnly || role === 'ADMIN').map((l) => {
           const current = l.href === '/' ? pathname === '/' : pathname === l.href || pathname.startsWith(`${l.href}/`);
           return (
             <li key={l.href}>

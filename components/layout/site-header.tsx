@@ -10,7 +10,7 @@ export function SiteHeader({ staff }: { staff: Staff }) {
         <Link href="/" className="brand">
           SyncWatch
         </Link>
-        <MainNav />
+        <MainNav role={staff.role} />
         <div className="whoami">
           <span className="whoami-email" data-testid="current-user-email">
             {staff.email}

@@ -1,16 +1,17 @@
 import 'server-only';
+import { apiKeyRoute, type ApiHandler } from '@/lib/api/api-route';
 import { authorizeMonitor } from '@/lib/auth/monitor-auth';
 import { requireRole, type Staff, type StaffRole } from '@/lib/auth/session';
 import type { Db } from '@/lib/db/prisma';
 import { getDb } from '@/lib/db/server';
 import { isSyncError, type SyncErrorCode } from '@/lib/sync/errors';
-import type { AttemptedAction } from '@/lib/vocabulary';
+import type { ApiScope, AttemptedAction } from '@/lib/vocabulary';
 
 /**
  * The one wrapper of every route handler: authorize first (a staff role re-read from the
  * database, or an API key), then run the handler with the app's database; anything the handler
- * throws becomes the one JSON error shape, `{ error: { code, message } }`, never a 500 page or
- * an exception's text.
+ * throws becomes an error shape, never a 500 page or an exception's text: `{ error: { code,
+ * message } }` for the app's routes, RFC 9457 problem+json for the write API (/api/v1).
  */
 
 export type ApiErrorCode = SyncErrorCode | 'UNAUTHORIZED' | 'INTERNAL';
@@ -77,15 +78,32 @@ export function withStaff<P = Record<string, never>>(
   };
 }
 
-/** What an API key may do. Today the one key is MONITOR_TOKEN, read-only monitoring. */
-export type ApiScope = 'monitor';
+/** What a key may do: `monitor` (MONITOR_TOKEN, read-only monitoring) or a stored key's scope (/api/v1). */
+export type RouteScope = 'monitor' | ApiScope;
 
 /**
- * A route for the academy's other systems, authenticated by `Authorization: Bearer <key>` for
- * `scope`; signed-in staff (VIEWER or ADMIN) may read it too. A request that sends a key is
- * judged by the key alone.
+ * A route for the academy's other systems, authenticated by `Authorization: Bearer <key>`.
+ *
+ * - `monitor`: the key is MONITOR_TOKEN; signed-in staff (VIEWER or ADMIN) may read it too. A
+ *   request that sends a key is judged by the key alone. Errors are `{ error: { code, message } }`.
+ * - an API scope (`learners:read`, ...): a stored API key holding that scope (lib/api/keys.ts),
+ *   rate-limited per key; POST and PUT honour Idempotency-Key. Errors are RFC 9457
+ *   problem+json (lib/api/problem.ts); the handler gets the key and the actor it writes as.
  */
-export function withApiKey(scope: ApiScope, handler: (ctx: { request: Request; db: Db }) => Promise<Response>) {
+export function withApiKey(
+  scope: 'monitor',
+  handler: (ctx: { request: Request; db: Db }) => Promise<Response>,
+): (request: Request) => Promise<Response>;
+export function withApiKey<P = Record<string, never>>(
+  scope: ApiScope,
+  handler: ApiHandler<P>,
+): (request: Request, context?: RouteContext<P>) => Promise<Response>;
+export function withApiKey<P>(
+  scope: RouteScope,
+  handler: ((ctx: { request: Request; db: Db }) => Promise<Response>) | ApiHandler<P>,
+): (request: Request, context?: RouteContext<P>) => Promise<Response> {
+  if (scope !== 'monitor') return apiKeyRoute(scope, handler as ApiHandler<P>);
+  const monitorHandler = handler as (ctx: { request: Request; db: Db }) => Promise<Response>;
   return async (request: Request): Promise<Response> => {
     const access = await authorizeMonitor(request);
     if (!access.ok) {
@@ -94,7 +112,7 @@ export function withApiKey(scope: ApiScope, handler: (ctx: { request: Request; d
       });
     }
     try {
-      return await handler({ request, db: getDb() });
+      return await monitorHandler({ request, db: getDb() });
     } catch (err) {
       return failure(err, `${scope} route ${new URL(request.url).pathname}`);
     }

@@ -1,3 +1,4 @@
+import { IDEMPOTENCY_RETENTION_MS, pruneIdempotencyKeys } from '../api/idempotency';
 import type { Db } from '../db/prisma';
 import { abandonStaleJobs, alreadyRunningMessage, isSyncError, pruneHistory, runHealthCheck, runSyncJob, type Actor } from '../sync';
 import { pruneClaims } from './claims';
@@ -78,7 +79,12 @@ export const runRetention: ScheduleTask = async (ctx) => {
   const claimableAfter = new Date(ctx.now.getTime() - claimWindowMs(ctx.config) - CLOCK_SKEW_MARGIN_MS);
   const claims = await pruneClaims(ctx.db, olderThan, claimableAfter);
   const counts = `${pruned.healthChecks} health check(s), ${pruned.jobs} job(s), ${claims} schedule run(s)`;
-  return { status: 'SUCCEEDED', detail: `pruned ${counts} older than ${olderThan.toISOString()}` };
+  // The write API's Idempotency-Keys are kept 24 hours, whatever RETENTION_DAYS says.
+  const keys = await pruneIdempotencyKeys(ctx.db, new Date(ctx.now.getTime() - IDEMPOTENCY_RETENTION_MS));
+  return {
+    status: 'SUCCEEDED',
+    detail: `pruned ${counts} older than ${olderThan.toISOString()}; ${keys} idempotency key(s) older than 24 h`,
+  };
 };
 
 export const DEFAULT_TASKS: Record<ScheduleName, ScheduleTask> = {

@@ -66,6 +66,8 @@ describe.each(IDENTITIES)('%s', (identity) => {
       recordProgress: (await import('@/lib/actions/record-progress')).recordProgressAction,
       advanceLicense: (await import('@/lib/actions/advance-license')).advanceLicenseAction,
       demoteLicense: (await import('@/lib/actions/demote-license')).demoteLicenseAction,
+      createApiKey: (await import('@/lib/actions/create-api-key')).createApiKeyAction,
+      revokeApiKey: (await import('@/lib/actions/revoke-api-key')).revokeApiKeyAction,
     };
     // The learner actions name a learner that does not exist: an ADMIN gets NOT_FOUND.
     const nobody = 2_000_000_000;
@@ -78,6 +80,9 @@ describe.each(IDENTITIES)('%s', (identity) => {
       recordProgress: { userId: nobody, specializationId: 'PLAYER', xpGained: 10, sessionsCompleted: 1 },
       advanceLicense: { userId: nobody, specializationId: 'PLAYER', targetLevel: 2, reason: 'matrix' },
       demoteLicense: { userId: nobody, specializationId: 'PLAYER', targetLevel: 1, reason: 'matrix' },
+      createApiKey: { name: `matrix-${identity.replace(/\W+/g, '-')}-${Date.now()}`, scopes: ['learners:read'] },
+      // A key that does not exist: an ADMIN gets NOT_FOUND.
+      revokeApiKey: { name: 'no-such-key' },
     };
     for (const [name, action] of Object.entries(actions) as [
       keyof typeof actions,

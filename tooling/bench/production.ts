@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type pg from 'pg';
 import { hashPassword } from '../../lib/auth/password';
+import { createDb } from '../../lib/db/prisma';
+import { measureApiWrites } from './api-writes';
+import { CALLERS } from './coupled-writes';
 import { dashboardFigures, measureDashboardLoad, readDashboard, warmUp, type DashboardLoad } from './dashboard';
 import { expectedDesyncs, reinjectDesyncs } from './dataset';
 import { BrokenPairs, breakAndWait } from './freshness';
@@ -40,13 +43,14 @@ async function prepareServerData(c: pg.Client): Promise<string> {
   return password;
 }
 
-export async function measureServer(c: pg.Client, url: string, pairs: number, logDir: string) {
+export async function measureServer(c: pg.Client, url: string, pairs: number, logDir: string, runs: number) {
   log('Production build (.next-bench; rebuilt only when sources changed)...');
   const buildMs = await buildIfStale(path.join(logDir, 'build.log'));
   log(buildMs ? `  built in ${fmtMs(buildMs)}` : '  up to date');
 
   const password = await prepareServerData(c);
-  const common = { DATABASE_URL: url, SCHEDULER_ENABLED: 'true', SCHEDULE_TIMEZONE: 'UTC' };
+  // The write API's rate limit would cap the API throughput figure: lifted for the benchmark.
+  const common = { DATABASE_URL: url, SCHEDULER_ENABLED: 'true', SCHEDULE_TIMEZONE: 'UTC', API_RATE_LIMIT_PER_MINUTE: '1000000' };
   const broken = new BrokenPairs();
 
   // Server 1: the default health schedule (every minute). The 6-hourly sync is moved out of the
@@ -58,6 +62,7 @@ export async function measureServer(c: pg.Client, url: string, pairs: number, lo
   });
   let load: DashboardLoad | undefined;
   let freshnessDefault: number;
+  let apiWrites: Awaited<ReturnType<typeof measureApiWrites>>;
   try {
     const cookie = await signIn(s1.baseUrl, STAFF_EMAIL, password);
     await readDashboard(s1, cookie);
@@ -67,6 +72,13 @@ export async function measureServer(c: pg.Client, url: string, pairs: number, lo
       load = await measureDashboardLoad(s1, cookie);
     });
     log(`  freshness with the default schedule: ${freshnessDefault.toFixed(1)} s`);
+    log('  the write API beside direct recordProgress calls, 16 clients each...');
+    const db = createDb(url, { poolSize: CALLERS + 4 });
+    try {
+      apiWrites = await measureApiWrites(db, s1.baseUrl, pairs, runs);
+    } finally {
+      await db.$disconnect();
+    }
   } finally {
     await s1.stop();
     await broken.restore(c);
@@ -111,6 +123,7 @@ export async function measureServer(c: pg.Client, url: string, pairs: number, lo
         tenSecondWorstS: Math.max(...freshness10s),
       },
       memory: memoryFigures(job, idle, during),
+      apiWrites,
     };
   } finally {
     rss.stop();

@@ -31,6 +31,7 @@ export function targetsOf({ health, sync, throughput, web }: Figures, pairs: num
     target('dashboardRatio', 'Dashboard req/s / trivial route', web?.dashboard.ratio, 'x', 'atLeast', 0.5, true),
     target('dashboardP95', 'Dashboard p95, 100 clients', web?.dashboard.dashboard.p95Ms, 'ms', 'atMost', 100),
     target('dashboardErrors', 'Dashboard errors, 100 clients', web?.dashboard.dashboard.errors, 'errors', 'atMost', 0),
+    target('apiWrites', 'API progress writes / direct recordProgress, 16 clients', web?.apiWrites.ratio, 'x', 'atLeast', 0.5, true),
     target('freshnessDefault', 'Freshness, default schedule', web?.freshness.defaultScheduleS, 's', 'atMost', 75),
     target('freshness10s', 'Freshness, 10 s health schedule', web?.freshness.tenSecondWorstS, 's', 'atMost', 15),
     target('rss', 'Server RSS during a sync job', web?.memory.peakDuringSyncMiB, 'MiB', 'atMost', 600),
@@ -60,6 +61,12 @@ function serverRows(web: ServerFigures): string[][] {
       '',
     ],
     ['Server RSS during the sync job', `${web.memory.peakDuringSyncMiB} MiB`, `before it ${web.memory.beforeSyncMiB} MiB`, ''],
+    [
+      'POST /api/v1/.../progress, 16 clients, Idempotency-Key on each',
+      `${web.apiWrites.apiWritesPerSecond} writes/s, ${web.apiWrites.errors} errors`,
+      `direct recordProgress ${web.apiWrites.directTps} tx/s`,
+      `${web.apiWrites.ratio.toFixed(2)}x`,
+    ],
   ];
 }
 

@@ -86,7 +86,7 @@ export async function runBenchSuite({ pairs, runs, chart, skipServer }: BenchOpt
     if (skipServer) log('(4)-(6) skipped (--skip-server)');
     else {
       log('(4)-(6) Production server: dashboard under load, desync freshness, RSS during a sync');
-      web = await measureServer(c, url, pairs, logDir);
+      web = await measureServer(c, url, pairs, logDir, Math.min(runs, 3));
     }
 
     const totalS = elapsedS();
