@@ -160,5 +160,16 @@ export async function renderMetrics(db: Db, now: Date = new Date()): Promise<{ b
   m.scheduleRuns.reset();
   for (const r of f.runsBySchedule) m.scheduleRuns.set({ schedule: r.schedule, status: r.status }, r._count._all);
 
-  return { body: await m.registry.metrics(), contentType: m.registry.contentType };
+  return { body: withoutNaN(await m.registry.metrics()), contentType: m.registry.contentType };
+}
+
+/**
+ * prom-client prints an unknown value as "Nan" (its event-loop lag gauges, before their first
+ * sample), which the exposition format does not allow: such a sample is left out, as ours are.
+ */
+function withoutNaN(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('#') || !/ Nan$/.test(line))
+    .join('\n');
 }

@@ -47,12 +47,17 @@ async function writeCurrentDesyncs(tx: DbTx, checkId: number, desyncs: DetectedD
               nullif(split_part(r, ',', 5), '')::int AS pv, nullif(split_part(r, ',', 6), '')::int AS lv,
               regexp_replace(r, '^([^,]*,){6}', '') AS spec
        FROM unnest($1::text[]) AS r),
-     changed AS (
+     -- New or changed entries first (a hash anti join over the whole list); only those few are
+     -- then checked against their rows' versions. In one WHERE, the version filters' estimate
+     -- would make the planner pick a nested loop over the list: quadratic in the desyncs.
+     unlisted AS MATERIALIZED (
        SELECT f.* FROM found f
        WHERE NOT EXISTS (SELECT 1 FROM current_desyncs c
                          WHERE c.user_id = f.user_id AND c.specialization_id = f.spec AND c.kind = f.kind
-                           AND c.progress_level IS NOT DISTINCT FROM f.pl AND c.license_level IS NOT DISTINCT FROM f.ll)
-         AND (SELECT p.version FROM specialization_progress p WHERE p.user_id = f.user_id AND p.specialization_id = f.spec)
+                           AND c.progress_level IS NOT DISTINCT FROM f.pl AND c.license_level IS NOT DISTINCT FROM f.ll)),
+     changed AS (
+       SELECT f.* FROM unlisted f
+       WHERE (SELECT p.version FROM specialization_progress p WHERE p.user_id = f.user_id AND p.specialization_id = f.spec)
              IS NOT DISTINCT FROM f.pv
          AND (SELECT l.version FROM user_licenses l WHERE l.user_id = f.user_id AND l.specialization_id = f.spec)
              IS NOT DISTINCT FROM f.lv),
