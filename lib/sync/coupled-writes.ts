@@ -1,10 +1,10 @@
 import type { Db } from '../db/prisma';
 import { pgError, TX_OPTIONS, withRetry } from './db-errors';
 import { SyncError } from './errors';
-import { levelEarned, requirementFor } from './level-rules';
+import { levelEarned } from './level-rules';
 import { lockAsPairWriter, lockPairs } from './locks';
-import { getLevelTable } from './levels';
-import { readPair, snapshot } from './pair';
+import { requireLevel } from './levels';
+import { forgetFixedDesyncs, readPair, snapshot } from './pair';
 import type { Actor, PairState, SpecializationId } from './types';
 import { advanceLicenseSchema, pairSchema, parseInput, recordProgressSchema } from './validation';
 import { writeAuditEvent } from './audit';
@@ -105,13 +105,7 @@ export async function advanceLicense(
   opts: { expectedVersion?: number } = {},
 ): Promise<PairState> {
   const v = parseInput(advanceLicenseSchema, { userId, specializationId, targetLevel, reason, ...opts });
-  const table = await getLevelTable(db, v.specializationId);
-  const req = requirementFor(table, v.targetLevel);
-  if (!req) {
-    throw new SyncError('VALIDATION', `Level ${v.targetLevel} does not exist for ${v.specializationId} (levels 1 to ${table.length}).`, {
-      issues: [{ path: 'targetLevel', message: `must be between 1 and ${table.length}` }],
-    });
-  }
+  const { table, requirement: req } = await requireLevel(db, v.specializationId, v.targetLevel);
   return withRetry(() =>
     db.$transaction(async (tx) => {
       await lockAsPairWriter(tx);
@@ -146,11 +140,7 @@ export async function advanceLicense(
           VALUES (${v.userId}, ${v.specializationId}, ${v.targetLevel}, now())`;
       }
       const after = await readPair(tx, v.userId, v.specializationId, false);
-      // Both rows now agree at a level the progress meets: the pair leaves the desync list, unless
-      // its license starts in the future (this write does not move the start).
-      await tx.$executeRaw`DELETE FROM current_desyncs d
-        WHERE d.user_id = ${v.userId} AND d.specialization_id = ${v.specializationId}
-          AND (d.kind <> 'LICENSE_IN_FUTURE' OR ${after.license!.startedAt}::timestamptz <= now())`;
+      await forgetFixedDesyncs(tx, after);
       await writeAuditEvent(tx, {
         actor,
         action: 'ADVANCE_LICENSE',

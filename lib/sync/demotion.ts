@@ -3,9 +3,9 @@ import { writeAuditEvent } from './audit';
 import { TX_OPTIONS, withRetry } from './db-errors';
 import { SyncError } from './errors';
 import { requirementFor } from './level-rules';
-import { getLevelTable } from './levels';
+import { requireLevel } from './levels';
 import { lockAsPairWriter, lockPairs } from './locks';
-import { readPair, snapshot } from './pair';
+import { forgetFixedDesyncs, readPair, snapshot } from './pair';
 import type { Actor, PairState } from './types';
 import { demoteLicenseSchema, parseInput } from './validation';
 
@@ -25,13 +25,7 @@ export async function demoteLicense(
   opts: { expectedVersion?: number } = {},
 ): Promise<PairState> {
   const v = parseInput(demoteLicenseSchema, { userId, specializationId, targetLevel, reason, ...opts });
-  const table = await getLevelTable(db, v.specializationId);
-  const req = requirementFor(table, v.targetLevel);
-  if (!req) {
-    throw new SyncError('VALIDATION', `Level ${v.targetLevel} does not exist for ${v.specializationId} (levels 1 to ${table.length}).`, {
-      issues: [{ path: 'targetLevel', message: `must be between 1 and ${table.length}` }],
-    });
-  }
+  const { table, requirement: req } = await requireLevel(db, v.specializationId, v.targetLevel);
   const next = requirementFor(table, v.targetLevel + 1);
   return withRetry(() =>
     db.$transaction(async (tx) => {
@@ -60,9 +54,7 @@ export async function demoteLicense(
         SET current_level = ${v.targetLevel}, last_advanced_at = greatest(now(), started_at)
         WHERE user_id = ${v.userId} AND specialization_id = ${v.specializationId}`;
       const after = await readPair(tx, v.userId, v.specializationId, false);
-      await tx.$executeRaw`DELETE FROM current_desyncs d
-        WHERE d.user_id = ${v.userId} AND d.specialization_id = ${v.specializationId}
-          AND (d.kind <> 'LICENSE_IN_FUTURE' OR ${after.license!.startedAt}::timestamptz <= now())`;
+      await forgetFixedDesyncs(tx, after);
       await writeAuditEvent(tx, {
         actor,
         action: 'DEMOTE_LICENSE',

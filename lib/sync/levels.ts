@@ -1,5 +1,6 @@
 import type { DbTx } from '../db/prisma';
-import type { LevelTable, SpecializationId } from './level-rules';
+import { SyncError } from './errors';
+import { requirementFor, type LevelTable, type SpecializationId } from './level-rules';
 
 /**
  * The level_requirements table, read from the database at every call, on purpose: no cache.
@@ -24,4 +25,16 @@ export async function getLevelTable(db: DbTx, specializationId: SpecializationId
   const table = (await getLevelTables(db)).get(specializationId);
   if (!table) throw new Error(`No level requirements for ${specializationId}`);
   return table;
+}
+
+/** A level of a specialization with its requirement and the whole table; VALIDATION when it does not exist. */
+export async function requireLevel(db: DbTx, specializationId: string, level: number) {
+  const table = await getLevelTable(db, specializationId);
+  const requirement = requirementFor(table, level);
+  if (!requirement) {
+    throw new SyncError('VALIDATION', `Level ${level} does not exist for ${specializationId} (levels 1 to ${table.length}).`, {
+      issues: [{ path: 'targetLevel', message: `must be between 1 and ${table.length}` }],
+    });
+  }
+  return { table, requirement };
 }
