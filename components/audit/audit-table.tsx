@@ -1,3 +1,4 @@
+import { AuditAction } from '@/components/audit/audit-action';
 import Link from 'next/link';
 import { LocalTime } from '@/components/ui/local-time';
 import { InvalidFilterNotice } from '@/components/ui/notices';
@@ -39,15 +40,7 @@ export async function AuditTable({ q }: { q: AuditQuery }) {
             </td>
             <td>{e.actor}</td>
             <td>
-              <span className="action">{e.action}</span>
-              {e.syncJobId ? (
-                <>
-                  {' '}
-                  <a href={`/jobs/${e.syncJobId}`} className="muted">
-                    job #{e.syncJobId}
-                  </a>
-                </>
-              ) : null}
+              <AuditAction action={e.action} syncJobId={e.syncJobId} />
             </td>
             <td>
               {e.userId !== null ? (

@@ -1,24 +1,15 @@
 'use client';
 
 import { useRouter } from 'next/navigation';
-import { useEffect, useRef, useState, useTransition, type FormEvent } from 'react';
+import { useTransition, type FormEvent } from 'react';
+import { SearchField, searchOf } from '@/components/ui/search-field';
+import { desyncQueryString } from '@/lib/data/query-params';
 import type { DesyncKind } from '@/lib/vocabulary';
-
-const SEARCH_DELAY_MS = 400;
 
 interface Current {
   kind?: string;
   specialization?: string;
   search?: string;
-}
-
-function buildUrl(next: Current): string {
-  const p = new URLSearchParams();
-  if (next.kind) p.set('kind', next.kind);
-  if (next.specialization) p.set('specialization', next.specialization);
-  if (next.search?.trim()) p.set('q', next.search.trim());
-  const s = p.toString();
-  return s ? `/desyncs?${s}` : '/desyncs';
 }
 
 /**
@@ -36,25 +27,12 @@ export function DesyncFilters({
 }) {
   const router = useRouter();
   const [pending, startTransition] = useTransition();
-  const [search, setSearch] = useState(current.search ?? '');
-  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-
-  // Keep the box in step with back/forward navigation: follow the URL's search when it changes.
-  const [urlSearch, setUrlSearch] = useState(current.search);
-  if (current.search !== urlSearch) {
-    setUrlSearch(current.search);
-    setSearch(current.search ?? '');
-  }
-  useEffect(() => () => clearTimeout(timer.current), []);
-
-  const go = (next: Current) => {
-    clearTimeout(timer.current);
-    startTransition(() => router.push(buildUrl(next)));
-  };
+  const go = (next: Current) =>
+    startTransition(() => router.push(`/desyncs${desyncQueryString({ ...next, search: next.search?.trim() })}`));
 
   const onSubmit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    go({ ...current, search });
+    go({ ...current, search: searchOf(e.currentTarget) });
   };
 
   return (
@@ -73,7 +51,7 @@ export function DesyncFilters({
           id="filter-kind"
           name="kind"
           value={current.kind ?? ''}
-          onChange={(e) => go({ ...current, search, kind: e.currentTarget.value || undefined })}
+          onChange={(e) => go({ ...current, search: searchOf(e.currentTarget.form), kind: e.currentTarget.value || undefined })}
         >
           <option value="">All kinds</option>
           {kinds.map((k) => (
@@ -89,7 +67,7 @@ export function DesyncFilters({
           id="filter-specialization"
           name="specialization"
           value={current.specialization ?? ''}
-          onChange={(e) => go({ ...current, search, specialization: e.currentTarget.value || undefined })}
+          onChange={(e) => go({ ...current, search: searchOf(e.currentTarget.form), specialization: e.currentTarget.value || undefined })}
         >
           <option value="">All specializations</option>
           {specializations.map((s) => (
@@ -99,24 +77,7 @@ export function DesyncFilters({
           ))}
         </select>
       </div>
-      <div className="field grow">
-        <label htmlFor="filter-search">Search learners</label>
-        <input
-          id="filter-search"
-          name="q"
-          type="search"
-          value={search}
-          maxLength={100}
-          placeholder="Name or email"
-          autoComplete="off"
-          onChange={(e) => {
-            const value = e.currentTarget.value;
-            setSearch(value);
-            clearTimeout(timer.current);
-            timer.current = setTimeout(() => go({ ...current, search: value }), SEARCH_DELAY_MS);
-          }}
-        />
-      </div>
+      <SearchField id="filter-search" current={current.search} onSearch={(search) => go({ ...current, search })} />
       <button type="submit" className="button">
         Search
       </button>

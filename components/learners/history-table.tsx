@@ -1,4 +1,4 @@
-import Link from 'next/link';
+import { AuditAction } from '@/components/audit/audit-action';
 import { AuditValue } from '@/components/audit/audit-value';
 import { DataTable } from '@/components/ui/data-table';
 import { LocalTime } from '@/components/ui/local-time';
@@ -45,15 +45,7 @@ export async function HistoryTable({ userId, requestedPage }: { userId: number; 
             <td>{e.actor}</td>
             <td>{e.source}</td>
             <td>
-              <span className="action">{e.action}</span>
-              {e.syncJobId ? (
-                <>
-                  {' '}
-                  <Link href={`/jobs/${e.syncJobId}`} className="muted">
-                    job #{e.syncJobId}
-                  </Link>
-                </>
-              ) : null}
+              <AuditAction action={e.action} syncJobId={e.syncJobId} />
             </td>
             <td>{e.specializationId ?? <span className="muted">—</span>}</td>
             <td>
