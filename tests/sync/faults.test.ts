@@ -52,13 +52,14 @@ describe('connections killed during sync jobs', () => {
     const outcomes: Record<string, number> = {};
     for (let round = 0; round < 20; round++) {
       await breakAll();
-      const job = runSyncJob(db, { trigger: 'MANUAL', actor: testActor, batchSize: 7 });
-      await new Promise((r) => setTimeout(r, Math.random() * 120));
-      await killEngineConnections();
-      const result = await job.then(
+      // The outcome is taken at once: a claim the kill fails must not reject with no handler yet.
+      const job = runSyncJob(db, { trigger: 'MANUAL', actor: testActor, batchSize: 7 }).then(
         (j) => j,
         (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
       );
+      await new Promise((r) => setTimeout(r, Math.random() * 120));
+      await killEngineConnections();
+      const result = await job;
       // A kill that lands before the job is claimed fails the claim itself; nothing was started.
       if (result instanceof Error) {
         outcomes.CLAIM_FAILED = (outcomes.CLAIM_FAILED ?? 0) + 1;
