@@ -2,6 +2,7 @@
 
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { useLiveStatus } from '@/components/live/live-events';
 import { queryKeys } from '@/components/query-keys';
 import { LocalTime } from '@/components/ui/local-time';
 import type { DashboardData, JobDto } from '@/lib/data/dto';
@@ -12,7 +13,12 @@ import { fetchJson, FetchError } from './fetch-json';
 import { DashboardFigures } from './figures';
 import { RefreshControls } from './refresh-controls';
 
-const DEFAULT_SECONDS = 10;
+/**
+ * While live (GET /api/events is up), changes arrive as events that invalidate the queries, and
+ * polling is only a slow safety net; the running job's progress moves with its `jobs` events.
+ */
+const LIVE_FALLBACK_SECONDS = 60;
+const LIVE_RUNNING_JOB_MS = 5_000;
 
 /** A poll that hangs counts as failed after this long, so the page can say it is stale. */
 function timeoutFor(seconds: number) {
@@ -22,13 +28,18 @@ function timeoutFor(seconds: number) {
 const signedOut = (err: unknown) => err instanceof FetchError && (err.status === 401 || err.status === 403);
 
 /**
- * The live part of the dashboard: figures, charts and admin actions over one react-query poll
- * of /api/dashboard. Polling follows the "Auto-refresh" switch and the "Refresh every" select,
- * pauses while the tab is hidden, and a failed poll turns into a visible "stale" notice.
+ * The live part of the dashboard: figures, charts and admin actions over one react-query query
+ * of /api/dashboard, refetched when the event stream says something changed (components/live).
+ * While the stream is down it polls, following the "Auto-refresh" switch and the "Refresh every"
+ * select (default DASHBOARD_POLL_SECONDS); polling pauses while the tab is hidden, and a failed
+ * fetch turns into a visible "stale" notice. With auto-refresh off the figures stay as they are
+ * (the query is disabled, so events do not refetch it either).
  */
-export function DashboardLive({ initial, role }: { initial: DashboardData; role: StaffRole }) {
+export function DashboardLive({ initial, role, defaultSeconds }: { initial: DashboardData; role: StaffRole; defaultSeconds: number }) {
   const [autoRefresh, setAutoRefresh] = useState(true);
-  const [seconds, setSeconds] = useState(DEFAULT_SECONDS);
+  const [seconds, setSeconds] = useState(defaultSeconds);
+  const { live } = useLiveStatus();
+  const pollMs = (live ? Math.max(seconds, LIVE_FALLBACK_SECONDS) : seconds) * 1000;
   const queryClient = useQueryClient();
 
   const dashboard = useQuery({
@@ -36,7 +47,8 @@ export function DashboardLive({ initial, role }: { initial: DashboardData; role:
     queryFn: ({ signal }) => fetchJson<DashboardData>('/api/dashboard', signal, timeoutFor(seconds)),
     initialData: initial,
     initialDataUpdatedAt: Date.parse(initial.generatedAt),
-    refetchInterval: (q) => (autoRefresh && !signedOut(q.state.error) ? seconds * 1000 : false),
+    enabled: autoRefresh,
+    refetchInterval: (q) => (autoRefresh && !signedOut(q.state.error) ? pollMs : false),
     refetchIntervalInBackground: false,
     refetchOnWindowFocus: autoRefresh,
     refetchOnReconnect: autoRefresh,
@@ -49,8 +61,13 @@ export function DashboardLive({ initial, role }: { initial: DashboardData; role:
     queryFn: async ({ signal }) => (await fetchJson<{ job: JobDto | null }>('/api/sync-jobs/running', signal, 5_000)).job,
     initialData: initial.runningJob,
     initialDataUpdatedAt: Date.parse(initial.generatedAt),
-    // Each second while a job runs (the progress bar); otherwise with the page's refresh.
-    refetchInterval: (q) => (signedOut(q.state.error) ? false : q.state.data ? 1_000 : autoRefresh ? seconds * 1000 : false),
+    // While a job runs (the progress bar): each second, or with its events while live; otherwise
+    // with the page's refresh.
+    refetchInterval: (q) => {
+      if (signedOut(q.state.error)) return false;
+      if (q.state.data) return live ? LIVE_RUNNING_JOB_MS : 1_000;
+      return autoRefresh ? pollMs : false;
+    },
     refetchIntervalInBackground: false,
     refetchOnWindowFocus: autoRefresh,
     networkMode: 'always',
@@ -80,6 +97,7 @@ export function DashboardLive({ initial, role }: { initial: DashboardData; role:
           onAutoRefresh={setAutoRefresh}
           seconds={seconds}
           onSeconds={setSeconds}
+          defaultSeconds={defaultSeconds}
           lastUpdatedIso={lastUpdatedIso}
           fetching={dashboard.isFetching}
         />

@@ -26,23 +26,27 @@ async function readSession(): Promise<{ id: number; email: string } | null> {
   return { id, email };
 }
 
-/** The signed-in staff member with their current role, or null (signed out, STUDENT, deleted). */
-export const getCurrentStaff = cache(async (): Promise<Staff | null> => {
+async function readCurrentStaff(): Promise<Staff | null> {
   const session = await readSession();
   if (!session) return null;
   const user = await getDb().user.findUnique({ where: { id: session.id }, select: { id: true, email: true, role: true } });
   // The id must still belong to the account that signed in (not a recreated one).
   if (!user || user.email !== session.email || !isStaffRole(user.role)) return null;
   return { id: user.id, email: user.email, role: user.role };
-});
+}
+
+/** The signed-in staff member with their current role, or null (signed out, STUDENT, deleted). */
+export const getCurrentStaff = cache(readCurrentStaff);
 
 /**
  * Returns the signed-in staff member if their current role is at least `minimum`; otherwise
  * writes an ACCESS_DENIED audit event and throws SyncError('FORBIDDEN').
- * `context.action` names what was attempted (e.g. "SYNC_PAIR"), for the audit log.
+ * `context.action` names what was attempted (e.g. "SYNC_PAIR"), for the audit log. `fresh`
+ * re-reads even when this request already did: a long-lived request (the event stream,
+ * lib/events/stream.ts) re-authorizes while it runs, past the per-request cache.
  */
-export async function requireRole(minimum: StaffRole, context: { action: AttemptedAction }): Promise<Staff> {
-  const staff = await getCurrentStaff();
+export async function requireRole(minimum: StaffRole, context: { action: AttemptedAction; fresh?: boolean }): Promise<Staff> {
+  const staff = await (context.fresh ? readCurrentStaff() : getCurrentStaff());
   if (staff && roleAtLeast(staff.role, minimum)) return staff;
 
   const session = staff ? null : await readSession().catch(() => null);

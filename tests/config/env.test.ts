@@ -26,6 +26,14 @@ describe('configuration', () => {
     expect(() => parseEnv(source)).toThrow(name);
   });
 
+  it('reads the dashboard poll interval, 10 s by default', () => {
+    expect(parseEnv({}).DASHBOARD_POLL_SECONDS).toBe(10);
+    expect(parseEnv({ DASHBOARD_POLL_SECONDS: '60' }).DASHBOARD_POLL_SECONDS).toBe(60);
+    for (const bad of ['0', '2.5', 'soon', '3601']) {
+      expect(() => parseEnv({ DASHBOARD_POLL_SECONDS: bad })).toThrow(/DASHBOARD_POLL_SECONDS/);
+    }
+  });
+
   it('refuses missing or demo secrets in production mode', () => {
     expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/NEXTAUTH_SECRET and MONITOR_TOKEN/);
     expect(() =>

@@ -2,11 +2,13 @@ import type { Metadata } from 'next';
 import { Suspense } from 'react';
 import { DesyncFilters } from '@/components/desyncs/desync-filters';
 import { DesyncTable } from '@/components/desyncs/desync-table';
+import { LiveIndicator } from '@/components/live/live-indicator';
 import { Notices } from '@/components/ui/notices';
 import { TableSkeleton } from '@/components/ui/skeletons';
 import { requireStaffPage } from '@/lib/auth/guards';
 import { desyncQueryString, parseDesyncQuery, type SearchParams } from '@/lib/data/query-params';
 import { listSpecializations } from '@/lib/data/specializations';
+import { env } from '@/lib/env';
 import { DESYNC_KINDS } from '@/lib/vocabulary';
 
 export const metadata: Metadata = { title: 'Desyncs' };
@@ -24,9 +26,12 @@ export default async function DesyncsPage({ searchParams }: { searchParams: Prom
     <>
       <div className="page-head">
         <h1>Desyncs</h1>
-        <a className="button" href={`/desyncs/export${desyncQueryString(filters)}`} download>
-          Export CSV
-        </a>
+        <div className="page-head-actions">
+          <LiveIndicator pollSeconds={env().DASHBOARD_POLL_SECONDS} refreshWhenDown />
+          <a className="button" href={`/desyncs/export${desyncQueryString(filters)}`} download>
+            Export CSV
+          </a>
+        </div>
       </div>
       <DesyncFilters kinds={DESYNC_KINDS} specializations={specializations} current={filters} />
       <Notices notices={q.notices} />

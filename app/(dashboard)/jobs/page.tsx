@@ -1,9 +1,11 @@
 import type { Metadata } from 'next';
 import { Suspense } from 'react';
 import { JobTable } from '@/components/jobs/job-table';
+import { LiveIndicator } from '@/components/live/live-indicator';
 import { TableSkeleton } from '@/components/ui/skeletons';
 import { requireStaffPage } from '@/lib/auth/guards';
 import { parsePage, type SearchParams } from '@/lib/data/query-params';
+import { env } from '@/lib/env';
 
 export const metadata: Metadata = { title: 'Sync jobs' };
 
@@ -14,9 +16,12 @@ export default async function JobsPage({ searchParams }: { searchParams: Promise
     <>
       <div className="page-head">
         <h1>Sync jobs</h1>
-        <a className="button" href="/jobs/export" download>
-          Export CSV
-        </a>
+        <div className="page-head-actions">
+          <LiveIndicator pollSeconds={env().DASHBOARD_POLL_SECONDS} refreshWhenDown />
+          <a className="button" href="/jobs/export" download>
+            Export CSV
+          </a>
+        </div>
       </div>
       <Suspense key={requested} fallback={<TableSkeleton label="sync jobs" columns={9} />}>
         <JobTable requestedPage={requested} />
