@@ -7,7 +7,7 @@ import {
   figureText,
   latestHealthCheckId,
   SEEDED_KINDS,
-  runHealthCheck,
+  runFullAudit,
   test,
   type Figures,
 } from './fixtures';
@@ -39,7 +39,7 @@ test.describe('dashboard figures', () => {
       { spec: 'COACH', progressLevel: i === 1 ? 2 : null, licenseLevel: i === 2 ? 2 : null },
     ]);
     await page.goto('/');
-    await runHealthCheck(page, sql);
+    await runFullAudit(page, sql);
     const expected = await expectedFigures(sql);
     expect(expected.desyncs).toBeGreaterThan(0);
     for (const kind of SEEDED_KINDS) expect(expected.byKind[kind], kind).toBeGreaterThan(0);
@@ -63,7 +63,7 @@ test.describe('dashboard figures', () => {
     );
     try {
       await page.goto('/');
-      await runHealthCheck(page, sql);
+      await runFullAudit(page, sql);
       const expected = await expectedFigures(sql);
       expect(expected.orphans).toBe(1);
       await expect.poll(() => figureNumber(page, 'Orphans')).toBe(1);
@@ -83,7 +83,7 @@ test.describe('dashboard figures', () => {
       .getAttribute('datetime')
       .catch(() => null);
 
-    const id = await runHealthCheck(page, sql);
+    const id = await runFullAudit(page, sql);
     const [{ n: after } = { n: '0' }] = await sql<{ n: string }>('SELECT count(*) AS n FROM health_checks');
     expect(Number(after)).toBe(Number(before) + 1);
 
@@ -117,7 +117,7 @@ test.describe('auto-refresh', () => {
     await expect(page.getByRole('switch', { name: 'Auto-refresh' })).toBeChecked(); // on by default
     await expect(page.getByLabel('Refresh every')).toHaveValue('10'); // default 10 s
     await page.getByLabel('Refresh every').selectOption(String(interval));
-    await runHealthCheck(page, sql);
+    await runFullAudit(page, sql);
     const start = await expectedFigures(sql);
     await expect.poll(() => figureNumber(page, 'Desyncs')).toBe(start.desyncs);
     await page.evaluate(() => ((window as unknown as { __e2eNoReload: boolean }).__e2eNoReload = true));
@@ -125,7 +125,7 @@ test.describe('auto-refresh', () => {
     // Another admin's tab runs the health check; this tab only polls.
     await factory.learner([{ spec: 'PLAYER', progressLevel: 2, licenseLevel: null }]);
     await adminPage.goto('/');
-    await runHealthCheck(adminPage, sql);
+    await runFullAudit(adminPage, sql);
     await expect
       .poll(() => figureNumber(page, 'Desyncs'), {
         timeout: (interval + 3) * 1000,
@@ -137,7 +137,7 @@ test.describe('auto-refresh', () => {
     await page.getByRole('switch', { name: 'Auto-refresh' }).click();
     await expect(page.getByRole('switch', { name: 'Auto-refresh' })).not.toBeChecked();
     await factory.learner([{ spec: 'COACH', progressLevel: null, licenseLevel: 2 }]);
-    await runHealthCheck(adminPage, sql);
+    await runFullAudit(adminPage, sql);
     const waitUntil = Date.now() + (interval * 2 + 1) * 1000;
     while (Date.now() < waitUntil) {
       expect(await figureNumber(page, 'Desyncs'), 'no refresh while auto-refresh is off').toBe(start.desyncs + 1);

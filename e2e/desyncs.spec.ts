@@ -9,7 +9,7 @@ import {
   figureNumber,
   normalizeCode,
   parseCsv,
-  runHealthCheck,
+  runFullAudit,
   selectByCode,
   staff,
   tableHeaders,
@@ -101,7 +101,7 @@ test.describe('desync list', () => {
           : { spec: 'INTERNSHIP', progressLevel: null, licenseLevel: 2 },
     ]);
     await page.goto('/');
-    await runHealthCheck(page, sql);
+    await runFullAudit(page, sql);
 
     await page.goto('/desyncs');
     await searchLearners(page, factory.tag);
@@ -176,7 +176,7 @@ test.describe('desync list', () => {
       { spec: 'COACH', progressLevel: 2, licenseLevel: null },
     ]);
     await page.goto('/');
-    await runHealthCheck(page, sql);
+    await runFullAudit(page, sql);
     const before = await expectedFigures(sql);
     const keysBefore = await desyncKeys(sql);
     await expect.poll(() => figureNumber(page, 'Desyncs')).toBe(before.desyncs);
@@ -249,7 +249,7 @@ test.describe('desync list', () => {
       i % 2 === 0 ? { spec: 'PLAYER', progressLevel: 2, licenseLevel: null } : { spec: 'COACH', progressLevel: 2, licenseLevel: 1 },
     ]);
     await page.goto('/');
-    await runHealthCheck(page, sql);
+    await runFullAudit(page, sql);
     await page.goto('/desyncs');
     await searchLearners(page, factory.tag);
     await selectByCode(page.getByLabel('Kind'), 'MISSING_LICENSE');

@@ -90,7 +90,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 });
 
 export { expect };
-export { runHealthCheck, syncNowViaUi } from './support/actions';
+export { runFullAudit, syncNowViaUi } from './support/actions';
 export type { ConsoleGuard } from './support/console-guard';
 export type { Factory, Learner, PairSpec } from './support/factory';
 export * from './support/page';

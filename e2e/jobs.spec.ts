@@ -8,7 +8,7 @@ import {
   normalizeCode,
   REPAIRABLE_KINDS,
   SEEDED_KINDS,
-  runHealthCheck,
+  runFullAudit,
   staff,
   syncNowViaUi,
   tableHeaders,
@@ -25,7 +25,7 @@ test.describe('sync jobs', () => {
       { spec: 'INTERNSHIP', progressLevel: i === 0 ? null : 2, licenseLevel: i === 0 ? 2 : null },
     ]);
     await page.goto('/');
-    await runHealthCheck(page, sql);
+    await runFullAudit(page, sql);
     const expected = await expectedFigures(sql);
     for (const kind of SEEDED_KINDS) expect(expected.byKind[kind], kind).toBeGreaterThan(0);
 
@@ -65,7 +65,7 @@ test.describe('sync jobs', () => {
 
     // The desyncs are gone from the dashboard and the list once checked again.
     await page.goto('/');
-    await runHealthCheck(page, sql);
+    await runFullAudit(page, sql);
     await expect.poll(() => figureNumber(page, 'Desyncs')).toBe(0);
     await page.goto('/desyncs');
     await expect(page.getByRole('table', { name: 'Desyncs' })).toBeVisible();
@@ -81,7 +81,7 @@ test.describe('sync jobs', () => {
           : { spec: 'INTERNSHIP', progressLevel: null, licenseLevel: 2 },
     ]);
     await page.goto('/');
-    await runHealthCheck(page, sql);
+    await runFullAudit(page, sql);
     const expectedKeys = await desyncKeys(sql);
     const job = await syncNowViaUi(page, sql, `E2E job page ${factory.tag}`);
     expect(job.synced).toBe(expectedKeys.size);
@@ -135,7 +135,7 @@ test.describe('sync jobs', () => {
   }) => {
     await factory.learner([{ spec: 'PLAYER', progressLevel: 2, licenseLevel: 1 }]);
     await page.goto('/');
-    await runHealthCheck(page, sql);
+    await runFullAudit(page, sql);
     // The dialog is open on a page that has not seen the other job start.
     await page.getByRole('button', { name: 'Sync now' }).click();
     const dialog = page.getByRole('dialog', { name: 'Sync preview' });

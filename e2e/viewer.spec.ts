@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { expect, figure, figureNumber, runHealthCheck, signIn, staff, test, type Sql } from './fixtures';
+import { expect, figure, figureNumber, runFullAudit, signIn, staff, test, type Sql } from './fixtures';
 
 const ADMIN_ONLY = 'Requires the ADMIN role';
 
@@ -101,7 +101,7 @@ test.describe('viewer', () => {
     const viewer = staff('viewer');
     await factory.learner([{ spec: 'PLAYER', progressLevel: 2, licenseLevel: 1 }]);
     await adminPage.goto('/');
-    await runHealthCheck(adminPage, sql);
+    await runFullAudit(adminPage, sql);
     const [latest] = await sql<{ total_pairs: number }>('SELECT total_pairs FROM health_checks ORDER BY id DESC LIMIT 1');
 
     await page.goto('/');
@@ -140,7 +140,7 @@ test.describe('viewer', () => {
     const viewer = staff('viewer');
     const learner = await factory.learner([{ spec: 'PLAYER', progressLevel: 3, licenseLevel: 2 }]);
     await adminPage.goto('/');
-    await runHealthCheck(adminPage, sql);
+    await runFullAudit(adminPage, sql);
 
     // What the admin's browser posts for each mutation, recorded and not delivered.
     const actions: Record<string, CapturedAction> = {};

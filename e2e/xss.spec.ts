@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { expect, parseCsv, runHealthCheck, test } from './fixtures';
+import { expect, parseCsv, runFullAudit, test } from './fixtures';
 
 /**
  * Learner names written by legacy code can hold anything. They are shown as text everywhere
@@ -16,7 +16,7 @@ test('a learner name with script and formula payloads is shown as text and expor
   });
 
   await page.goto('/');
-  await runHealthCheck(page, sql);
+  await runFullAudit(page, sql);
   await page.goto(`/desyncs?q=${encodeURIComponent(learner.email)}`);
   const table = page.getByRole('table', { name: 'Desyncs' });
   const row = table.getByRole('row').filter({ hasText: learner.email });

@@ -55,6 +55,14 @@ const variables = z.object({
   SCHEDULER_ENABLED: bool.default(true),
   HEALTH_CHECK_CRON: cron.default('* * * * *'),
   SYNC_CRON: cron.default('0 */6 * * *'),
+  /** The full audit: the pass over every pair that checks the set the triggers maintain. */
+  AUDIT_CRON: cron.default('0 * * * *'),
+  /** What a write by anyone but SyncWatch that leaves a pair out of sync gets (docs/decisions/014). */
+  FOREIGN_WRITES: z
+    .string()
+    .transform((s) => s.toUpperCase())
+    .pipe(z.enum(['OBSERVE', 'HEAL', 'ENFORCE'], { error: 'must be observe, heal or enforce' }))
+    .default('OBSERVE'),
   /** IANA time zone the cron expressions are read in; every instance must use the same. */
   SCHEDULE_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone, e.g. "UTC" or "Europe/Paris"').default('UTC'),
   /** A sync job is overdue when none finished within the sync interval plus this grace. */
@@ -81,6 +89,8 @@ const variables = z.object({
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   /** Requests per API key per minute on /api/v1, shared by every instance (lib/api/rate-limit.ts). */
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(6000),
+  /** The dashboard's default "Refresh every", in seconds: its polling while live updates are down. */
+  DASHBOARD_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
 });
 
 /**

@@ -1,6 +1,9 @@
 import {
   AuditSource,
+  CheckKind,
   DesyncKind,
+  ForeignWrites,
+  PairEffect,
   Role,
   ScheduleName,
   ScheduleRunStatus,
@@ -15,7 +18,19 @@ import {
  * from them. It imports nothing that touches a database, so the browser bundle may use it too.
  */
 
-export { AuditSource, DesyncKind, Role, ScheduleName, ScheduleRunStatus, SyncItemOutcome, SyncJobStatus, SyncTrigger };
+export {
+  AuditSource,
+  CheckKind,
+  DesyncKind,
+  ForeignWrites,
+  PairEffect,
+  Role,
+  ScheduleName,
+  ScheduleRunStatus,
+  SyncItemOutcome,
+  SyncJobStatus,
+  SyncTrigger,
+};
 
 type Values<E extends Record<string, string>> = [E[keyof E], ...E[keyof E][]];
 const values = <E extends Record<string, string>>(e: E) => Object.values(e) as Values<E>;
@@ -23,6 +38,7 @@ const values = <E extends Record<string, string>>(e: E) => Object.values(e) as V
 export const DESYNC_KINDS = values(DesyncKind);
 export const SYNC_JOB_STATUSES = values(SyncJobStatus);
 export const SCHEDULE_NAMES = values(ScheduleName);
+export const FOREIGN_WRITE_MODES = values(ForeignWrites);
 
 /** The kinds a sync job repairs; orphans are only reported (docs/decisions/011-desync-kinds-and-repair-policy.md). */
 export const REPAIRABLE_KINDS = [
@@ -51,6 +67,11 @@ export const AUDIT_ACTIONS = [
   'SYNC_JOB_STARTED',
   'SYNC_JOB_FINISHED',
   'HEALTH_CHECK',
+  'FULL_AUDIT',
+  /** FOREIGN_WRITES=heal completed a foreign write at its commit (written by the database, source DATABASE). */
+  'FOREIGN_WRITE_HEALED',
+  /** FOREIGN_WRITES=enforce let a desync through: the writer opted out with SET LOCAL syncwatch.allow_desync = on. */
+  'DESYNC_ALLOWED',
   'ACCESS_DENIED',
   'ORPHANS_DELETED',
   'ORPHANS_RESTORED',
@@ -68,6 +89,7 @@ export type AttemptedAction =
   | AuditAction
   | 'SYNC_PREVIEW'
   | 'VIEW_DASHBOARD'
+  | 'VIEW_EVENTS'
   | 'VIEW_DESYNCS'
   | 'VIEW_SYNC_JOBS'
   | 'VIEW_SYNC_JOB'

@@ -5,7 +5,7 @@ import { useEffect, useRef, useState, useTransition } from 'react';
 import { queryKeys } from '@/components/query-keys';
 import { LocalTime } from '@/components/ui/local-time';
 import { useToast } from '@/components/ui/toaster';
-import { runHealthCheckAction } from '@/lib/actions/run-health-check';
+import { runFullAuditAction } from '@/lib/actions/run-full-audit';
 import type { JobDto } from '@/lib/data/dto';
 import { formatInt, formatRate } from '@/lib/format';
 import { REPAIRABLE_KINDS, Role, SyncJobStatus, type StaffRole } from '@/lib/vocabulary';
@@ -16,7 +16,7 @@ function describeFinished(job: JobDto): string {
   return `Sync job #${job.id} ${job.status}: ${counts}.`;
 }
 
-/** "Run health check" and "Sync now" (ADMIN; visible but disabled for a VIEWER), and the running job's progress. */
+/** "Run full audit" and "Sync now" (ADMIN; visible but disabled for a VIEWER), and the running job's progress. */
 export function AdminActions({
   role,
   runningJob,
@@ -40,7 +40,7 @@ export function AdminActions({
     const previous = shownJob.current;
     shownJob.current = runningJob?.id ?? null;
     if (previous === null || runningJob?.id === previous) return;
-    // The job's closing health check lands just after the job itself: refresh now and again.
+    // The job's closing snapshot lands just after the job itself: refresh now and again.
     onFiguresChanged();
     const again = setTimeout(onFiguresChanged, 3_000);
     void fetch(`/api/sync-jobs/${previous}`, { cache: 'no-store' })
@@ -56,7 +56,7 @@ export function AdminActions({
 
   const runCheck = () =>
     startCheck(async () => {
-      const result = await runHealthCheckAction();
+      const result = await runFullAuditAction();
       if (!result.ok) {
         toast.error(result.error.message);
         return;
@@ -65,7 +65,8 @@ export function AdminActions({
       const desyncs = REPAIRABLE_KINDS.reduce((s, k) => s + (h.byKind[k] ?? 0), 0);
       const rate = formatRate(h.consistencyRate, h.consistentPairs, h.totalPairs);
       toast.success(
-        `Health check done: ${rate} consistent, ${formatInt(desyncs)} desyncs, ${formatInt(h.orphans)} orphans.` +
+        `Full audit done: ${rate} consistent, ${formatInt(desyncs)} desyncs, ${formatInt(h.orphans)} orphans, ` +
+          `drift ${formatInt(h.drift ?? 0)}.` +
           (autoRefresh ? '' : ' Auto-refresh is off, so the figures below keep their last update.'),
       );
       onFiguresChanged();
@@ -88,7 +89,7 @@ export function AdminActions({
           aria-busy={checking}
           aria-describedby={!isAdmin ? 'admin-only-note' : undefined}
         >
-          Run health check
+          Run full audit
         </button>
         <button
           type="button"
@@ -104,7 +105,7 @@ export function AdminActions({
             Requires the ADMIN role
           </p>
         ) : null}
-        {checking ? <p className="muted note">Running a health check…</p> : null}
+        {checking ? <p className="muted note">Running the full audit (every pair)…</p> : null}
       </div>
       {runningJob ? (
         <div className="running-job">

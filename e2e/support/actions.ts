@@ -3,11 +3,11 @@ import { latestHealthCheckId, type JobRow, type Sql } from './sql';
 
 /** Actions through the UI that several tests need, each waiting until the database shows its effect. */
 
-/** Clicks "Run health check" on the dashboard and waits until the check is stored. */
-export async function runHealthCheck(page: Page, sql: Sql): Promise<number> {
+/** Clicks "Run full audit" on the dashboard and waits until the audit is stored. */
+export async function runFullAudit(page: Page, sql: Sql): Promise<number> {
   const before = await latestHealthCheckId(sql);
   if (new URL(page.url()).pathname !== '/') await page.goto('/');
-  await page.getByRole('button', { name: 'Run health check' }).click();
+  await page.getByRole('button', { name: 'Run full audit' }).click();
   await expect.poll(() => latestHealthCheckId(sql), { message: 'a new health check is stored', timeout: 30_000 }).toBeGreaterThan(before);
   return latestHealthCheckId(sql);
 }

@@ -2,20 +2,20 @@
 
 import { revalidatePath } from 'next/cache';
 import { toHealthDto } from '@/lib/data/dto';
-import { runHealthCheck, writeAuditEvent } from '@/lib/sync';
+import { runFullAudit, writeAuditEvent } from '@/lib/sync';
 import { noInputSchema } from '@/lib/sync/validation';
 import { defineAction } from './define-action';
 
-/** "Run health check" on the dashboard (ADMIN). */
-export const runHealthCheckAction = defineAction(
-  { role: 'ADMIN', attempted: 'HEALTH_CHECK', input: noInputSchema, failure: 'run the health check' },
+/** "Run full audit" on the dashboard (ADMIN): the pass over every pair that checks the maintained set. */
+export const runFullAuditAction = defineAction(
+  { role: 'ADMIN', attempted: 'FULL_AUDIT', input: noInputSchema, failure: 'run the full audit' },
   async (_input, { db, actor }) => {
-    const health = await runHealthCheck(db, { source: 'ADMIN' });
+    const health = await runFullAudit(db, { source: 'ADMIN' });
     const desyncs = health.totalPairs - health.consistentPairs;
     await writeAuditEvent(db, {
       actor,
-      action: 'HEALTH_CHECK',
-      after: { healthCheckId: health.id, consistencyRate: health.consistencyRate, desyncs },
+      action: 'FULL_AUDIT',
+      after: { healthCheckId: health.id, consistencyRate: health.consistencyRate, desyncs, drift: health.drift },
     });
     revalidatePath('/', 'layout');
     return { health: toHealthDto(health) };

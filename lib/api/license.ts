@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Db } from '../db/prisma';
 import { advanceLicense } from '../sync/coupled-writes';
 import { demoteLicense } from '../sync/demotion';
-import { lockAsPairWriter, lockPairs } from '../sync/locks';
+import { lockPairs } from '../sync/locks';
 import { readPair } from '../sync/pair';
 import type { Actor } from '../sync/types';
 import type { setLicenseBody } from './schemas';
@@ -21,8 +21,7 @@ export async function setLicenseLevel(
   body: z.output<typeof setLicenseBody>,
   actor: Actor,
 ): Promise<'ADVANCED' | 'DEMOTED'> {
-  await lockAsPairWriter(db);
-  await lockPairs(db, [{ userId: learnerId, specializationId: specialization }]);
+  await lockPairs(db, actor, [{ userId: learnerId, specializationId: specialization }]);
   const current = await readPair(db, learnerId, specialization, false);
   const opts = { expectedVersion: body.expectedVersion };
   if (current.license && body.level < current.license.level) {

@@ -1,12 +1,14 @@
 import type { Db } from '../db/prisma';
 import { env } from '../env';
 import { getJobHealth, type JobHealth } from '../scheduler/job-health';
-import { getLatestHealthCheck } from '../sync';
+import { getForeignWrites, getLatestAudit, readHealth } from '../sync';
 import type { DesyncKind, HealthSnapshot, SyncJobStatus, SyncTrigger } from '../sync/types';
+import type { ForeignWrites } from '../vocabulary';
 
 /**
- * The integrity report behind GET /api/health/integrity and `syncwatch check`: the latest stored
- * health check's figures, the sync job's health, and one verdict. Reads stored rows only.
+ * The integrity report behind GET /api/health/integrity and `syncwatch check`: the health figures
+ * (read live from the maintained counters), the latest full audit's drift, the foreign-writes
+ * mode, the sync job's health, and one verdict.
  */
 
 export interface IntegrityReport {
@@ -14,7 +16,8 @@ export interface IntegrityReport {
   /** Why `healthy` is false, one sentence each; empty when healthy. */
   problems: string[];
   check: {
-    id: number;
+    /** The stored check these figures come from; null when read live. */
+    id: number | null;
     checkedAt: string;
     pairs: number;
     consistent: number;
@@ -26,6 +29,12 @@ export interface IntegrityReport {
     desyncsByKind: Record<DesyncKind, number>;
     orphans: number;
   } | null;
+  detection: {
+    /** What a foreign write that leaves a pair out of sync gets (FOREIGN_WRITES). */
+    foreignWrites: ForeignWrites;
+    /** The latest full audit; drift above 0 means something bypassed the triggers. */
+    lastAudit: { id: number; checkedAt: string; drift: number; durationMs: number } | null;
+  };
   job: {
     state: JobHealth['state'];
     overdue: boolean;
@@ -53,8 +62,25 @@ export function meetsTarget(rate: number, targetPercent: number): boolean {
   return rate * 100 + 1e-9 >= targetPercent;
 }
 
-export function evaluateIntegrity(latest: HealthSnapshot | null, jobHealth: JobHealth, targetPercent: number): IntegrityReport {
+export interface DetectionState {
+  foreignWrites: ForeignWrites;
+  lastAudit: HealthSnapshot | null;
+}
+
+export function evaluateIntegrity(
+  latest: HealthSnapshot | null,
+  jobHealth: JobHealth,
+  targetPercent: number,
+  detection: DetectionState = { foreignWrites: 'OBSERVE', lastAudit: null },
+): IntegrityReport {
   const problems: string[] = [];
+  const audit = detection.lastAudit;
+  if (audit?.drift) {
+    problems.push(
+      `The last full audit (${audit.checkedAt.toISOString()}) corrected ${audit.drift} entr${audit.drift === 1 ? 'y' : 'ies'}: ` +
+        'something wrote the pair tables past the triggers (TRUNCATE, a disabled trigger, session_replication_role = replica).',
+    );
+  }
   if (!latest) {
     problems.push('No health check has run yet.');
   } else {
@@ -86,6 +112,13 @@ export function evaluateIntegrity(latest: HealthSnapshot | null, jobHealth: JobH
       desyncsByKind: latest.byKind,
       orphans: latest.orphans,
     },
+    detection: {
+      foreignWrites: detection.foreignWrites,
+      lastAudit:
+        audit && audit.id !== null
+          ? { id: audit.id, checkedAt: audit.checkedAt.toISOString(), drift: audit.drift ?? 0, durationMs: audit.durationMs }
+          : null,
+    },
     job: {
       state: jobHealth.state,
       overdue,
@@ -107,13 +140,15 @@ export function evaluateIntegrity(latest: HealthSnapshot | null, jobHealth: JobH
   };
 }
 
-/** The report from what is stored now (or from `latest`, when the caller has just run a check). */
+/** The report now (with `latest` as the figures when the caller has just run an audit). */
 export async function getIntegrityReport(db: Db, opts: { now?: Date; latest?: HealthSnapshot | null } = {}): Promise<IntegrityReport> {
-  const [latest, jobHealth] = await Promise.all([
-    opts.latest !== undefined ? opts.latest : getLatestHealthCheck(db),
+  const [latest, jobHealth, foreignWrites, lastAudit] = await Promise.all([
+    opts.latest !== undefined ? opts.latest : readHealth(db),
     getJobHealth(db, opts.now ?? new Date()),
+    getForeignWrites(db),
+    opts.latest?.kind === 'AUDIT' ? opts.latest : getLatestAudit(db),
   ]);
-  return evaluateIntegrity(latest, jobHealth, env().CONSISTENCY_TARGET);
+  return evaluateIntegrity(latest, jobHealth, env().CONSISTENCY_TARGET, { foreignWrites, lastAudit });
 }
 
 export function formatPercent(p: number): string {

@@ -1,15 +1,15 @@
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../db/prisma';
 import { env } from '../env';
 import { getJobHealth, type JobHealth } from '../scheduler/job-health';
-import { getLatestHealthCheck } from '../sync';
+import { getForeignWrites, getLatestAudit, readCausedByWriter, readHealth } from '../sync';
 import type { HealthSnapshot } from '../sync/types';
-import { DESYNC_KINDS, SYNC_JOB_STATUSES } from '../vocabulary';
+import { DESYNC_KINDS, FOREIGN_WRITE_MODES, SYNC_JOB_STATUSES, type ForeignWrites } from '../vocabulary';
 
 /**
  * Prometheus metrics for GET /api/metrics, on SyncWatch's own registry (never prom-client's
- * global one). Every SyncWatch figure is read from stored rows at scrape time (the latest
- * health check, sync_jobs, schedule_runs), never by scanning the pairs, so every instance
+ * global one). Every SyncWatch figure is read from stored rows at scrape time (the maintained
+ * counters, the latest audit, sync_jobs, schedule_runs), never by scanning the pairs, so every instance
  * behind a load balancer reports the same values and a scrape costs a few indexed reads.
  *
  * Stored counts can go down when retention prunes history, so "jobs by status" is a gauge
@@ -36,6 +36,10 @@ interface SyncWatchMetrics {
   overdue: Gauge;
   nextSync: Gauge;
   scheduleRuns: Gauge<'schedule' | 'status'>;
+  auditDrift: Gauge;
+  lastAudit: Gauge;
+  caused: Counter<'writer'>;
+  foreignWrites: Gauge<'mode'>;
 }
 
 function createMetrics(): SyncWatchMetrics {
@@ -90,6 +94,24 @@ function createMetrics(): SyncWatchMetrics {
       labelNames: ['schedule', 'status'] as const,
       registers,
     }),
+    auditDrift: new Gauge({
+      name: 'syncwatch_audit_drift',
+      help: 'Set entries and counters the latest full audit corrected; above 0, something bypassed the triggers.',
+      registers,
+    }),
+    lastAudit: new Gauge({ name: 'syncwatch_audit_timestamp_seconds', help: 'When the latest full audit ran (Unix time).', registers }),
+    caused: new Counter({
+      name: 'syncwatch_desyncs_caused_total',
+      help: 'Pairs put out of sync at commit, by the writer that did it (a staff email, api:<key>, scheduler, cli, sql:<application>).',
+      labelNames: ['writer'] as const,
+      registers,
+    }),
+    foreignWrites: new Gauge({
+      name: 'syncwatch_foreign_writes_mode',
+      help: 'FOREIGN_WRITES: 1 for the mode in force.',
+      labelNames: ['mode'] as const,
+      registers,
+    }),
   };
 }
 
@@ -106,17 +128,23 @@ interface Figures {
   durations: { status: string; durationMs: number | null }[];
   jobsByStatus: { status: string; _count: { _all: number } }[];
   runsBySchedule: { schedule: string; status: string; _count: { _all: number } }[];
+  audit: HealthSnapshot | null;
+  caused: Map<string, number>;
+  mode: ForeignWrites;
 }
 
 async function readFigures(db: Db, now: Date): Promise<Figures> {
-  const [latest, jobHealth, durations, jobsByStatus, runsBySchedule] = await Promise.all([
-    getLatestHealthCheck(db),
+  const [latest, jobHealth, durations, jobsByStatus, runsBySchedule, audit, caused, mode] = await Promise.all([
+    readHealth(db),
     getJobHealth(db, now),
     db.syncJob.findMany({ where: { finishedAt: { not: null }, durationMs: { not: null } }, select: { status: true, durationMs: true } }),
     db.syncJob.groupBy({ by: ['status'], _count: { _all: true } }),
     db.scheduleRun.groupBy({ by: ['schedule', 'status'], _count: { _all: true } }),
+    getLatestAudit(db),
+    readCausedByWriter(db),
+    getForeignWrites(db),
   ]);
-  return { latest, jobHealth, durations, jobsByStatus, runsBySchedule };
+  return { latest, jobHealth, durations, jobsByStatus, runsBySchedule, audit, caused, mode };
 }
 
 const seconds = (d: Date | null | undefined) => (d ? d.getTime() / 1000 : null);
@@ -159,6 +187,11 @@ export async function renderMetrics(db: Db, now: Date = new Date()): Promise<{ b
   setKnown(m.nextSync, seconds(jobHealth.nextSyncAt));
   m.scheduleRuns.reset();
   for (const r of f.runsBySchedule) m.scheduleRuns.set({ schedule: r.schedule, status: r.status }, r._count._all);
+  setKnown(m.auditDrift, f.audit?.drift);
+  setKnown(m.lastAudit, seconds(f.audit?.checkedAt));
+  m.caused.reset();
+  for (const [writer, n] of f.caused) m.caused.inc({ writer }, n);
+  for (const mode of FOREIGN_WRITE_MODES) m.foreignWrites.set({ mode: mode.toLowerCase() }, mode === f.mode ? 1 : 0);
 
   return { body: withoutNaN(await m.registry.metrics()), contentType: m.registry.contentType };
 }

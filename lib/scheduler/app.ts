@@ -1,5 +1,6 @@
 import { getDb } from '../db/server';
 import { env } from '../env';
+import { setForeignWrites } from '../sync/detection-state';
 import { shutdownSignal } from '../shutdown';
 import { consoleLogger, createScheduler, type Scheduler } from './scheduler';
 import { schedulerConfigFromEnv } from './schedules';
@@ -14,6 +15,8 @@ const globalForScheduler = globalThis as unknown as { syncwatchScheduler?: Sched
  */
 export async function startSchedulerFromEnv(): Promise<Scheduler | null> {
   const e = env();
+  // The deployment's choice for foreign writes, read by the triggers of every instance.
+  await setForeignWrites(getDb(), e.FOREIGN_WRITES).catch((err: unknown) => consoleLogger.error('could not set FOREIGN_WRITES', err));
   if (!e.SCHEDULER_ENABLED) {
     consoleLogger.info('SCHEDULER_ENABLED=false: this instance runs no schedules.');
     return null;

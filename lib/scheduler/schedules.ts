@@ -32,7 +32,7 @@ export interface SchedulerConfig {
 
 export function schedulerConfigFromEnv(e: Env = env()): SchedulerConfig {
   return {
-    crons: { HEALTH_CHECK: e.HEALTH_CHECK_CRON, SYNC: e.SYNC_CRON, RETENTION: RETENTION_CRON },
+    crons: { HEALTH_CHECK: e.HEALTH_CHECK_CRON, SYNC: e.SYNC_CRON, RETENTION: RETENTION_CRON, AUDIT: e.AUDIT_CRON },
     timezone: e.SCHEDULE_TIMEZONE,
     catchUpGraceMs: e.SCHEDULE_CATCH_UP_GRACE_MINUTES * 60_000,
     heartbeatTimeoutMs: e.JOB_HEARTBEAT_TIMEOUT_SECONDS * 1000,

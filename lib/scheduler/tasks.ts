@@ -1,6 +1,18 @@
 import { IDEMPOTENCY_RETENTION_MS, pruneIdempotencyKeys } from '../api/idempotency';
 import type { Db } from '../db/prisma';
-import { abandonStaleJobs, alreadyRunningMessage, isSyncError, pruneHistory, runHealthCheck, runSyncJob, type Actor } from '../sync';
+import {
+  abandonStaleJobs,
+  alreadyRunningMessage,
+  compactCounters,
+  expireFutureLicenses,
+  isSyncError,
+  pruneHistory,
+  recordHealthSnapshot,
+  requestedAudit,
+  runFullAudit,
+  runSyncJob,
+  type Actor,
+} from '../sync';
 import { pruneClaims } from './claims';
 import type { ScheduleRunStatus } from '../vocabulary';
 import { claimWindowMs, type ScheduleName, type SchedulerConfig } from './schedules';
@@ -30,12 +42,32 @@ export interface TaskResult {
 
 export type ScheduleTask = (ctx: TaskContext) => Promise<TaskResult>;
 
+/**
+ * The HEALTH_CHECK schedule: a snapshot of the maintained figures for the trend (constant time),
+ * after the clock's part of detection (licenses whose future start has come) and counter
+ * compaction. When a TRUNCATE or the migration asked for one, a full audit runs instead, at once.
+ */
 export const runScheduledHealthCheck: ScheduleTask = async (ctx) => {
-  const s = await runHealthCheck(ctx.db, { source: 'SYNC_JOB' });
+  const expired = await expireFutureLicenses(ctx.db);
+  await compactCounters(ctx.db);
+  const requested = await requestedAudit(ctx.db);
+  const s = requested ? await runFullAudit(ctx.db, { source: 'SYNC_JOB' }) : await recordHealthSnapshot(ctx.db, { source: 'SYNC_JOB' });
+  const audit = requested ? `full audit (${requested.reason}): drift ${s.drift}; ` : '';
+  const clock = expired ? `; ${expired} future license start(s) reached` : '';
   return {
     status: 'SUCCEEDED',
-    healthCheckId: s.id,
-    detail: `${s.consistentPairs} of ${s.totalPairs} pairs consistent, ${s.orphans} orphan(s)`,
+    healthCheckId: s.id ?? undefined,
+    detail: `${audit}${s.consistentPairs} of ${s.totalPairs} pairs consistent, ${s.orphans} orphan(s)${clock}`,
+  };
+};
+
+/** The AUDIT schedule: the full pass, comparing the maintained set with the tables and repairing it. */
+export const runScheduledAudit: ScheduleTask = async (ctx) => {
+  const s = await runFullAudit(ctx.db, { source: 'SYNC_JOB' });
+  return {
+    status: 'SUCCEEDED',
+    healthCheckId: s.id ?? undefined,
+    detail: `drift ${s.drift}: ${s.consistentPairs} of ${s.totalPairs} consistent`,
   };
 };
 
@@ -78,7 +110,8 @@ export const runRetention: ScheduleTask = async (ctx) => {
   // also refuses a grace that is not shorter than the retention.
   const claimableAfter = new Date(ctx.now.getTime() - claimWindowMs(ctx.config) - CLOCK_SKEW_MARGIN_MS);
   const claims = await pruneClaims(ctx.db, olderThan, claimableAfter);
-  const counts = `${pruned.healthChecks} health check(s), ${pruned.jobs} job(s), ${claims} schedule run(s)`;
+  const counts =
+    `${pruned.healthChecks} health check(s), ${pruned.jobs} job(s), ${pruned.pairEvents} pair event(s), ` + `${claims} schedule run(s)`;
   // The write API's Idempotency-Keys are kept 24 hours, whatever RETENTION_DAYS says.
   const keys = await pruneIdempotencyKeys(ctx.db, new Date(ctx.now.getTime() - IDEMPOTENCY_RETENTION_MS));
   return {
@@ -91,4 +124,5 @@ export const DEFAULT_TASKS: Record<ScheduleName, ScheduleTask> = {
   HEALTH_CHECK: runScheduledHealthCheck,
   SYNC: runScheduledSync,
   RETENTION: runRetention,
+  AUDIT: runScheduledAudit,
 };

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Db } from '../db/prisma';
-import { runHealthCheck, runSyncJob } from '../sync';
+import { recordHealthSnapshot, runSyncJob } from '../sync';
 import { getLevelTables } from '../sync/levels';
 import { hashPassword } from '../auth/password';
 import type { SpecializationId } from '../sync/level-rules';
@@ -205,7 +205,7 @@ export async function seedDemoData(db: Db, client: Queryable, opts: SeedOptions)
   }
   await seedHistory(db, client, rand);
   const desyncs = await breakPairs(client, rand, rate);
-  await runHealthCheck(db, { source: 'APP' });
+  await recordHealthSnapshot(db, { source: 'APP' });
   return { seeded: true, learners: opts.learners, pairs: p.user.length, desyncs };
 }
 
@@ -269,14 +269,14 @@ async function seedHistory(db: Db, client: Queryable, rand: () => number) {
   ];
   for (const wave of waves) {
     await breakPairs(client, rand, wave.rate);
-    const found = await runHealthCheck(db);
+    const found = await recordHealthSnapshot(db);
     const job = await runSyncJob(db, { trigger: 'SCHEDULED', actor: scheduler });
     const at = (offsetHours: number) => new Date(Date.now() - (wave.hoursAgo - offsetHours) * hour);
     // The repair follows a few hours after the check, as the 6-hourly schedule would.
     const repairAfter = Math.min(6, wave.hoursAgo / 2);
     // The job's own closing health check, and the check that found the desyncs, move back too.
-    await client.query(`UPDATE health_checks SET checked_at = $2 WHERE id = $1`, [found.id, at(0)]);
-    await client.query(`UPDATE health_checks SET checked_at = $2 WHERE id > $1`, [found.id, at(repairAfter + 0.1)]);
+    await client.query(`UPDATE health_checks SET checked_at = $2 WHERE id = $1`, [found.id!, at(0)]);
+    await client.query(`UPDATE health_checks SET checked_at = $2 WHERE id > $1`, [found.id!, at(repairAfter + 0.1)]);
     const start = at(repairAfter);
     const end = new Date(start.getTime() + (job.durationMs ?? 0));
     await client.query(`UPDATE sync_jobs SET started_at = $2, finished_at = $3, heartbeat_at = $3 WHERE id = $1`, [job.id, start, end]);
@@ -284,8 +284,8 @@ async function seedHistory(db: Db, client: Queryable, rand: () => number) {
     await client.query(`UPDATE audit_events SET at = $2 WHERE sync_job_id = $1`, [job.id, end]);
     // Hourly checks in between, all consistent after the repair.
     for (let h = 7; h < 24 && wave.hoursAgo - h > 1; h += 4) {
-      const check = await runHealthCheck(db);
-      await client.query(`UPDATE health_checks SET checked_at = $2 WHERE id = $1`, [check.id, at(h)]);
+      const check = await recordHealthSnapshot(db);
+      await client.query(`UPDATE health_checks SET checked_at = $2 WHERE id = $1`, [check.id!, at(h)]);
     }
   }
 }

@@ -2,9 +2,9 @@ import type { Db } from '../db/prisma';
 import { pgError, TX_OPTIONS, withRetry } from './db-errors';
 import { SyncError } from './errors';
 import { levelEarned } from './level-rules';
-import { lockAsPairWriter, lockPairs } from './locks';
+import { lockPairs } from './locks';
 import { requireLevel } from './levels';
-import { forgetFixedDesyncs, readPair, snapshot } from './pair';
+import { readPair, snapshot } from './pair';
 import type { Actor, PairState, SpecializationId } from './types';
 import { advanceLicenseSchema, pairSchema, parseInput, recordProgressSchema } from './validation';
 import { writeAuditEvent } from './audit';
@@ -108,8 +108,7 @@ export async function advanceLicense(
   const { table, requirement: req } = await requireLevel(db, v.specializationId, v.targetLevel);
   return withRetry(() =>
     db.$transaction(async (tx) => {
-      await lockAsPairWriter(tx);
-      await lockPairs(tx, [{ userId: v.userId, specializationId: v.specializationId }]);
+      await lockPairs(tx, actor, [{ userId: v.userId, specializationId: v.specializationId }]);
       const before = await readPair(tx, v.userId, v.specializationId, true);
       if (v.expectedVersion !== undefined && before.license?.version !== v.expectedVersion) {
         throw new SyncError('CONFLICT', 'This license was changed by someone else since you loaded it. Reload and try again.');
@@ -140,7 +139,6 @@ export async function advanceLicense(
           VALUES (${v.userId}, ${v.specializationId}, ${v.targetLevel}, now())`;
       }
       const after = await readPair(tx, v.userId, v.specializationId, false);
-      await forgetFixedDesyncs(tx, after);
       await writeAuditEvent(tx, {
         actor,
         action: 'ADVANCE_LICENSE',

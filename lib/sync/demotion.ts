@@ -4,8 +4,8 @@ import { TX_OPTIONS, withRetry } from './db-errors';
 import { SyncError } from './errors';
 import { requirementFor } from './level-rules';
 import { requireLevel } from './levels';
-import { lockAsPairWriter, lockPairs } from './locks';
-import { forgetFixedDesyncs, readPair, snapshot } from './pair';
+import { lockPairs } from './locks';
+import { readPair, snapshot } from './pair';
 import type { Actor, PairState } from './types';
 import { demoteLicenseSchema, parseInput } from './validation';
 
@@ -29,8 +29,7 @@ export async function demoteLicense(
   const next = requirementFor(table, v.targetLevel + 1);
   return withRetry(() =>
     db.$transaction(async (tx) => {
-      await lockAsPairWriter(tx);
-      await lockPairs(tx, [v]);
+      await lockPairs(tx, actor, [v]);
       const before = await readPair(tx, v.userId, v.specializationId, true);
       if (!before.progress || !before.license) {
         throw new SyncError('NOT_FOUND', `Learner ${v.userId} is not enrolled in ${v.specializationId} (no progress or no license).`);
@@ -54,7 +53,6 @@ export async function demoteLicense(
         SET current_level = ${v.targetLevel}, last_advanced_at = greatest(now(), started_at)
         WHERE user_id = ${v.userId} AND specialization_id = ${v.specializationId}`;
       const after = await readPair(tx, v.userId, v.specializationId, false);
-      await forgetFixedDesyncs(tx, after);
       await writeAuditEvent(tx, {
         actor,
         action: 'DEMOTE_LICENSE',

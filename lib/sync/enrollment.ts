@@ -2,7 +2,7 @@ import type { Db } from '../db/prisma';
 import { writeAuditEvent } from './audit';
 import { pgError, TX_OPTIONS, withRetry } from './db-errors';
 import { SyncError } from './errors';
-import { lockAsPairWriter, lockPairs } from './locks';
+import { lockPairs } from './locks';
 import { readPair, snapshot } from './pair';
 import type { Actor, PairState } from './types';
 import { createLearnerSchema, pairSchema, parseInput } from './validation';
@@ -46,8 +46,7 @@ export async function enroll(db: Db, userId: number, specializationId: string, a
     db.$transaction(async (tx) => {
       const learner = await tx.user.findUnique({ where: { id: v.userId }, select: { id: true, role: true } });
       if (!learner || learner.role !== 'STUDENT') throw new SyncError('NOT_FOUND', `Learner ${v.userId} does not exist.`);
-      await lockAsPairWriter(tx);
-      await lockPairs(tx, [v]);
+      await lockPairs(tx, actor, [v]);
       const before = await readPair(tx, v.userId, v.specializationId, true);
       if (before.progress || before.license) {
         throw new SyncError('CONFLICT', `Learner ${v.userId} is already enrolled in ${v.specializationId}.`);

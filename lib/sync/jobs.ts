@@ -5,7 +5,7 @@ import { SyncTrigger } from '../vocabulary';
 import { writeAuditEvent } from './audit';
 import { isConnectionLoss, pgError, TX_OPTIONS, withRetry } from './db-errors';
 import { alreadyRunningMessage, SyncError } from './errors';
-import { runHealthCheck } from './health-check';
+import { recordHealthSnapshot } from './health-check';
 import { toSummary } from './job-reads';
 import { getLevelTables } from './levels';
 import { findDesyncedPairs, previewSync, type FoundPair } from './plan';
@@ -103,7 +103,7 @@ async function executeJob(db: Db, job: SyncJob, opts: SyncJobOptions): Promise<S
         await withRetry(() =>
           db.$transaction(
             async (tx) => {
-              const loaded = await lockAndLoad(tx, batch);
+              const loaded = await lockAndLoad(tx, actor, batch);
               const decisions = loaded.map((p, n) => decide(p, tables, batch[n]?.kind));
               await applyDecisions(tx, decisions, { jobId: job.id, actor, auditAction: 'SYNC_JOB_REPAIR' });
             },
@@ -128,10 +128,10 @@ async function executeJob(db: Db, job: SyncJob, opts: SyncJobOptions): Promise<S
       // The job's own row already says how it ended; only the audit trail misses the line.
       console.error(`[sync] job #${job.id}: could not record SYNC_JOB_FINISHED`, readableError(err));
     });
-    // Refresh the figures and the current-desync list so the dashboard shows the result at once.
-    await runHealthCheck(db, { source: 'SYNC_JOB' }).catch((err: unknown) => {
-      // The next scheduled check refreshes them instead.
-      console.error(`[sync] job #${job.id}: the closing health check failed`, readableError(err));
+    // A point on the trend right after the repairs (the set itself was kept by the judge at each commit).
+    await recordHealthSnapshot(db, { source: 'SYNC_JOB' }).catch((err: unknown) => {
+      // The next scheduled snapshot stores one instead.
+      console.error(`[sync] job #${job.id}: the closing snapshot failed`, readableError(err));
     });
     return toSummary(ended);
   } catch (err) {
@@ -174,7 +174,7 @@ async function repairOneInJob(db: Db, jobId: number, pair: FoundPair, actor: Act
   try {
     await withRetry(() =>
       db.$transaction(async (tx) => {
-        const [loaded] = await lockAndLoad(tx, [pair]);
+        const [loaded] = await lockAndLoad(tx, actor, [pair]);
         decision = decide(loaded!, tables, pair.kind);
         await applyDecisions(tx, [decision], { jobId, actor, auditAction: 'SYNC_JOB_REPAIR' });
       }, TX_OPTIONS),

@@ -1,32 +1,33 @@
 import type { DbTx } from '../db/prisma';
+import type { Actor } from './types';
 
 /**
- * Advisory lock keys (arbitrary constants). Health checks serialize on HEALTH_CHECK; the
- * current-desync list's write phase takes DESYNC_LIST exclusively while every SyncWatch writer of
- * a pair (coupled writes, repairs, and sw_record_progress in SQL) holds it shared, so a check
- * never writes a verdict about a pair while a write to that pair is in flight.
+ * Advisory lock keys (arbitrary constants). AUDIT serializes the full audit's counter corrections
+ * across instances.
  *
- * Every writer of a pair also takes the pair's own lock, keyed by (hashtext('sw-pair:' ||
+ * Every writer of a pair takes the pair's own lock, keyed by (hashtext('sw-pair:' ||
  * specialization), learner), before any row lock: `SELECT ... FOR UPDATE` locks nothing when a
  * row does not exist yet, so without it two first writes of one pair would both insert.
- * sw_record_progress takes the same key in SQL.
+ * sw_record_progress takes the same key in SQL. (The judge at commit takes a key of its own,
+ * 'sw-judge:', only at commit: see the migration detection_at_commit.)
  */
-export const LOCKS = { HEALTH_CHECK: 0x5e41c4, DESYNC_LIST: 0x5e41c5 } as const;
-
-/** Taken at the start of every transaction that writes a pair. */
-export async function lockAsPairWriter(tx: DbTx): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock_shared(${LOCKS.DESYNC_LIST}::bigint)`;
-}
+export const LOCKS = { AUDIT: 0x5e41c4 } as const;
 
 /**
- * Serializes writers of these pairs even when their rows do not exist yet. Locks are taken in
- * one fixed order (learner, then specialization), so writers of overlapping sets never deadlock.
+ * Names the transaction's writer for the judge at commit (sw_set_writer: a staff email, api:<key>,
+ * scheduler, cli) and serializes writers of these pairs even when their rows do not exist yet.
+ * Locks are taken in one fixed order (learner, then specialization), so writers of overlapping
+ * sets never deadlock. One round trip.
  */
-export async function lockPairs(tx: DbTx, pairs: readonly { userId: number; specializationId: string }[]): Promise<void> {
-  if (!pairs.length) return;
+export async function lockPairs(
+  tx: DbTx,
+  actor: Pick<Actor, 'label' | 'source'>,
+  pairs: readonly { userId: number; specializationId: string }[],
+): Promise<void> {
   const users = pairs.map((p) => p.userId);
   const specs = pairs.map((p) => p.specializationId);
   await tx.$executeRaw`
-    SELECT count(pg_advisory_xact_lock(hashtext('sw-pair:' || o.s), o.u))
-    FROM (SELECT DISTINCT u, s FROM unnest(${users}::int[], ${specs}::text[]) AS t(u, s) ORDER BY u, s OFFSET 0) o`;
+    SELECT sw_set_writer(${actor.source}::"AuditSource", ${actor.label}::text),
+           (SELECT count(pg_advisory_xact_lock(hashtext('sw-pair:' || o.s), o.u))
+            FROM (SELECT DISTINCT u, s FROM unnest(${users}::int[], ${specs}::text[]) AS t(u, s) ORDER BY u, s OFFSET 0) o)`;
 }

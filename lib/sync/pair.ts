@@ -50,14 +50,3 @@ export function snapshot(pair: Pick<PairState, 'progress' | 'license'>): PairSna
     completedSessions: pair.progress?.completedSessions ?? null,
   };
 }
-
-/**
- * After a coupled write that left both rows at one level the progress meets: the pair's entries
- * leave the current-desync list, except a license start in the future (no coupled write moves it).
- */
-export async function forgetFixedDesyncs(tx: Tx, pair: PairState): Promise<void> {
-  const startedAt = pair.license?.startedAt ?? null;
-  await tx.$executeRaw`DELETE FROM current_desyncs d
-    WHERE d.user_id = ${pair.userId} AND d.specialization_id = ${pair.specializationId}
-      AND (d.kind <> 'LICENSE_IN_FUTURE' OR ${startedAt}::timestamptz IS NULL OR ${startedAt}::timestamptz <= now())`;
-}

@@ -1,12 +1,15 @@
 import type { Db } from '../db/prisma';
-import { detectDesyncs } from './detect-sql';
 import { getLevelTables } from './levels';
 import { decide } from './repair';
 import { loadPairs } from './repair-sql';
 import { emptyByKind } from './classify';
 import type { DesyncKind, PlannedRepair, SyncPreview } from './types';
 
-/** What a sync job would repair: found set-based from the tables themselves, not from the last health check. */
+/**
+ * What a sync job would repair: the maintained desync set, kept at commit by the judge (no pass
+ * over the pairs), so a job's cost grows with the desyncs it repairs, not with the pairs. Each pair
+ * is re-decided under its lock when repaired.
+ */
 
 export interface FoundPair {
   userId: number;
@@ -16,10 +19,10 @@ export interface FoundPair {
 
 /** Every pair out of sync right now, in a stable order (specialization, learner). */
 export async function findDesyncedPairs(db: Db): Promise<FoundPair[]> {
-  const { desyncs } = await db.$transaction((tx) => detectDesyncs(tx), { timeout: 600_000, maxWait: 60_000 });
-  return desyncs
-    .map((d) => ({ userId: d.userId, specializationId: d.specializationId, kind: d.kind }))
-    .sort((a, b) => (a.specializationId < b.specializationId ? -1 : a.specializationId > b.specializationId ? 1 : a.userId - b.userId));
+  const rows = await db.$queryRaw<{ user_id: number; spec: string; kind: DesyncKind }[]>`
+    SELECT DISTINCT ON (specialization_id, user_id) user_id, specialization_id AS spec, kind
+    FROM current_desyncs ORDER BY specialization_id, user_id, since`;
+  return rows.map((r) => ({ userId: r.user_id, specializationId: r.spec, kind: r.kind }));
 }
 
 /** The dry run: what a sync job would do now, pair by pair, decided by the job's own policy. Writes nothing. */

@@ -1,18 +1,21 @@
 import type { DbTx } from '../db/prisma';
 import type { AuditAction } from '../vocabulary';
 import { SyncError } from './errors';
-import { lockAsPairWriter, lockPairs } from './locks';
+import { lockPairs } from './locks';
 import type { Decision, LoadedPair } from './repair';
-import type { SyncItemOutcome } from './types';
+import type { AuditSource, SyncItemOutcome } from './types';
 
 /** The statements that load, lock and repair pairs by the decisions of lib/sync/repair.ts. */
 
 /** Locks the given pairs (all progress rows, then all license rows, each in key order) and loads them. */
-export async function lockAndLoad(tx: DbTx, pairs: { userId: number; specializationId: string }[]): Promise<LoadedPair[]> {
+export async function lockAndLoad(
+  tx: DbTx,
+  actor: ApplyContext['actor'],
+  pairs: { userId: number; specializationId: string }[],
+): Promise<LoadedPair[]> {
   const users = pairs.map((p) => p.userId);
   const specs = pairs.map((p) => p.specializationId);
-  await lockAsPairWriter(tx);
-  await lockPairs(tx, pairs);
+  await lockPairs(tx, actor, pairs);
   await tx.$queryRaw`SELECT 1 FROM specialization_progress p
     WHERE (p.user_id, p.specialization_id) IN (SELECT * FROM unnest(${users}::int[], ${specs}::text[]))
     ORDER BY p.user_id, p.specialization_id FOR UPDATE`;
@@ -38,7 +41,7 @@ interface PairRow {
 export async function loadPairs(tx: DbTx, users: number[], specs: string[]): Promise<LoadedPair[]> {
   const rows = await tx.$queryRaw<PairRow[]>`
     SELECT t.user_id, t.spec, u.email, p.current_level AS pl, p.total_xp AS xp, p.completed_sessions AS se,
-           l.current_level AS ll, coalesce(l.started_at > now(), false) AS lf,
+           l.current_level AS ll, coalesce(sw_license_in_future(l.started_at), false) AS lf,
            u.id IS NOT NULL AS user_exists, EXISTS (SELECT 1 FROM specializations s WHERE s.id = t.spec) AS spec_exists
     FROM unnest(${users}::int[], ${specs}::text[]) WITH ORDINALITY AS t(user_id, spec, ord)
     LEFT JOIN users u ON u.id = t.user_id
@@ -62,7 +65,7 @@ export async function loadPairs(tx: DbTx, users: number[], specs: string[]): Pro
 export interface ApplyContext {
   /** Set for a sync job: its items are recorded and its row is fenced (see applyDecisions). */
   jobId: number | null;
-  actor: { label: string; userId?: number | null; source: string };
+  actor: { label: string; userId?: number | null; source: AuditSource };
   /** Audit action for each repaired pair. */
   auditAction: Extract<AuditAction, 'SYNC_JOB_REPAIR' | 'SYNC_PAIR'>;
   /** Overrides the outcome of every decision (used to record failures). */
@@ -117,7 +120,7 @@ export async function applyDecisions(tx: DbTx, decisions: Decision[], ctx: Apply
       };
     }),
   );
-  const [result] = await tx.$queryRaw<{ job_rows: number; half_written: number; applied: Applied[] | null }[]>`
+  const [result] = await tx.$queryRaw<{ job_rows: number; rejudged: number | null; half_written: number; applied: Applied[] | null }[]>`
     WITH t AS MATERIALIZED (
       SELECT * FROM jsonb_to_recordset(${payload}::jsonb) AS t(
         user_id int, spec text, kind text, action text, target_level int, before jsonb, after jsonb, outcome text, error text)),
@@ -175,10 +178,10 @@ export async function applyDecisions(tx: DbTx, decisions: Decision[], ctx: Apply
              r.user_id, r.spec, r.before, r.after || jsonb_build_object('kind', r.kind), ${ctx.jobId}::int
       FROM r WHERE r.outcome = 'SYNCED'
       RETURNING 1),
-    cleared AS (
-      DELETE FROM current_desyncs d USING r
-      WHERE r.outcome IN ('SYNCED', 'SKIPPED') AND d.user_id = r.user_id AND d.specialization_id = r.spec
-      RETURNING 1),
+    -- A pair found consistent (or left alone) is re-judged at commit: its entry in the desync set
+    -- may be stale (the triggers were bypassed). Repaired pairs are judged by their own writes.
+    rejudged AS (
+      SELECT sw_note_pairs(array_agg(r.user_id), array_agg(r.spec)) AS n FROM r WHERE r.outcome IN ('SKIPPED', 'REPORTED')),
     job AS (
       UPDATE sync_jobs SET done = done + (SELECT count(*) FROM r),
              synced = synced + (SELECT count(*) FROM r WHERE outcome = 'SYNCED'),
@@ -187,7 +190,7 @@ export async function applyDecisions(tx: DbTx, decisions: Decision[], ctx: Apply
              heartbeat_at = clock_timestamp()
       WHERE id = ${ctx.jobId}::int AND status = 'RUNNING'
       RETURNING 1)
-    SELECT (SELECT count(*) FROM job)::int AS job_rows,
+    SELECT (SELECT count(*) FROM job)::int AS job_rows, (SELECT n FROM rejudged) AS rejudged,
            (SELECT count(*) FROM r WHERE r.action = 'SET_BOTH_LEVELS' AND r.sides = 1)::int AS half_written,
            (SELECT json_agg(json_build_object('userId', user_id, 'specializationId', spec, 'outcome', outcome, 'error', error)) FROM r)
              AS applied`;

@@ -24,14 +24,14 @@ export async function syncPair(db: Db, userId: number, specializationId: string,
   const tables = await getLevelTables(db);
   return withRetry(() =>
     db.$transaction(async (tx) => {
-      const [loaded] = await lockAndLoad(tx, [{ userId: v.userId, specializationId: v.specializationId }]);
+      const [loaded] = await lockAndLoad(tx, actor, [{ userId: v.userId, specializationId: v.specializationId }]);
       if (!loaded || (loaded.progressLevel === null && loaded.licenseLevel === null)) {
         throw new SyncError('NOT_FOUND', `Learner ${v.userId} has no ${v.specializationId} progress or license.`);
       }
       const d = decide(loaded, tables);
       if (d.action === 'NONE') {
-        // Already consistent: drop a stale entry from the desync list, write nothing else.
-        await tx.$executeRaw`DELETE FROM current_desyncs WHERE user_id = ${v.userId} AND specialization_id = ${v.specializationId}`;
+        // Already consistent: re-judge the pair at commit (a stale entry in the desync set leaves), write nothing else.
+        await tx.$executeRaw`SELECT sw_note_pairs(ARRAY[${v.userId}::int], ARRAY[${v.specializationId}::text])`;
         return { outcome: 'NOOP' as const, kind: null, before: d.before, after: d.before };
       }
       if (d.action === 'REPORT') return { outcome: 'REPORTED' as const, kind: d.kind, before: d.before, after: d.before };

@@ -1,4 +1,4 @@
-import type { AuditSource, DesyncKind, SyncJobStatus, SyncTrigger } from '../vocabulary';
+import type { AuditSource, CheckKind, DesyncKind, SyncJobStatus, SyncTrigger } from '../vocabulary';
 import type { SpecializationId } from './level-rules';
 
 export type { SpecializationId } from './level-rules';
@@ -46,7 +46,10 @@ export interface PairSnapshot {
 }
 
 export interface HealthSnapshot {
-  id: number;
+  /** The stored check's id; null for figures read live from the counters (lib/sync/health-check.ts#readHealth). */
+  id: number | null;
+  /** SNAPSHOT or AUDIT (stored), LIVE (read now, not stored). */
+  kind: CheckKind | 'LIVE';
   checkedAt: Date;
   durationMs: number;
   totalPairs: number;
@@ -57,6 +60,8 @@ export interface HealthSnapshot {
   orphans: number;
   /** Per specialization: its pairs and its desyncs by kind. */
   bySpecialization: Record<string, { pairs: number } & Partial<Record<DesyncKind, number>>>;
+  /** AUDIT only: set entries and counters the audit corrected (0 unless the triggers were bypassed). */
+  drift: number | null;
 }
 
 export interface DesyncRow {

@@ -52,8 +52,8 @@ const request = (path: string, headers: Record<string, string> = {}) => new Requ
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
 async function runCheck() {
-  const { runHealthCheck } = await import('../../lib/sync');
-  return runHealthCheck(db);
+  const { runFullAudit } = await import('../../lib/sync');
+  return runFullAudit(db);
 }
 
 async function succeededJob(finishedAgoMs: number, durationMs = 4200) {
@@ -132,7 +132,7 @@ describe.each([
 });
 
 describe('GET /api/health/integrity', () => {
-  it('reports the latest check and the job health, healthy when all is well', async () => {
+  it('reports the live figures, the latest audit and the job health, healthy when all is well', async () => {
     for (let i = 0; i < 4; i++) await createPair(c, { progressLevel: 2 });
     await succeededJob(60_000);
     const check = await runCheck();
@@ -144,8 +144,9 @@ describe('GET /api/health/integrity', () => {
       healthy: true,
       problems: [],
       check: {
-        id: check.id,
-        checkedAt: check.checkedAt.toISOString(),
+        // Read live from the maintained counters, not from a stored row.
+        id: null,
+        checkedAt: expect.any(String),
         pairs: 4,
         consistent: 4,
         consistencyRate: 1,
@@ -161,6 +162,10 @@ describe('GET /api/health/integrity', () => {
           LICENSE_IN_FUTURE: 0,
         },
         orphans: 0,
+      },
+      detection: {
+        foreignWrites: 'OBSERVE',
+        lastAudit: { id: check.id, checkedAt: check.checkedAt.toISOString(), drift: 0, durationMs: expect.any(Number) },
       },
       job: {
         state: 'ON_SCHEDULE',
@@ -211,10 +216,15 @@ describe('GET /api/health/integrity', () => {
     await succeededJob(60_000);
     await runCheck();
     const body = await (await integrity(request('/api/health/integrity', bearer(TOKEN)))).json();
-    // 2000 of 2001 consistent is above 99.9%: only the orphan makes it unhealthy.
+    // 2000 of 2001 consistent is above 99.9%: the orphan makes it unhealthy, and so does the way it
+    // came (replica mode bypasses the triggers: the audit found it, as drift).
     expect(body.check).toMatchObject({ pairs: 2001, consistent: 2000, orphans: 1 });
     expect(body.healthy).toBe(false);
-    expect(body.problems).toEqual(['1 orphan row(s) need a decision.']);
+    expect(body.detection.lastAudit).toMatchObject({ drift: 1 });
+    expect(body.problems).toEqual([
+      expect.stringMatching(/^The last full audit .* corrected 1 entry: /),
+      '1 orphan row(s) need a decision.',
+    ]);
   });
 
   it('is unhealthy when the sync job is overdue', async () => {
@@ -226,12 +236,12 @@ describe('GET /api/health/integrity', () => {
     expect(body.problems[0]).toMatch(/^The sync job is overdue/);
   });
 
-  it('is unhealthy before any health check has run', async () => {
+  it('reads live figures before anything was stored: no pairs, no audit, the job never run', async () => {
     const body = await (await integrity(request('/api/health/integrity', bearer(TOKEN)))).json();
     expect(body).toMatchObject({
-      healthy: false,
-      check: null,
-      problems: ['No health check has run yet.'],
+      healthy: true,
+      check: { id: null, pairs: 0, consistencyRate: 1 },
+      detection: { foreignWrites: 'OBSERVE', lastAudit: null },
       job: { state: 'NEVER_RUN', lastSync: null },
     });
   });
@@ -287,7 +297,9 @@ describe('GET /api/metrics', () => {
   it('leaves unknown figures out and raises the overdue flag before anything ran', async () => {
     await c.query(`INSERT INTO scheduler_state (id, first_started_at) VALUES (1, now() - interval '8 hours')`);
     const families = parsePrometheusText(await (await metrics(request('/api/metrics', bearer(TOKEN)))).text());
-    expect(families.get('syncwatch_consistency_ratio')?.samples).toEqual([]);
+    // The figures are maintained, so known from the start (no pairs: all consistent); no audit ran yet.
+    expect(sampleValue(families, 'syncwatch_consistency_ratio')).toBe(1);
+    expect(families.get('syncwatch_audit_drift')?.samples).toEqual([]);
     expect(families.get('syncwatch_last_sync_success_timestamp_seconds')?.samples).toEqual([]);
     expect(sampleValue(families, 'syncwatch_sync_overdue')).toBe(1);
     expect(sampleValue(families, 'syncwatch_desyncs', { kind: 'LEVEL_MISMATCH', specialization: 'PLAYER' })).toBeUndefined();

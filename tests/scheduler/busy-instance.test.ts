@@ -16,7 +16,7 @@ import { independentScheduler, plus, sleep, testConfig } from './support';
 
 const EVERY_SECOND = '* * * * * *';
 const base = new Date('2030-09-01T00:00:00.000Z');
-const config = testConfig({ crons: { HEALTH_CHECK: '* * * * *', SYNC: EVERY_SECOND, RETENTION: '17 * * * *' } });
+const config = testConfig({ crons: { HEALTH_CHECK: '* * * * *', SYNC: EVERY_SECOND, RETENTION: '17 * * * *', AUDIT: '0 0 1 1 *' } });
 
 let c: pg.Client;
 const clients: Db[] = [];

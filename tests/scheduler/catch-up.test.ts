@@ -93,7 +93,10 @@ describe('a fresh install', () => {
     await c.query(`DELETE FROM scheduler_state`);
     await c.query(`INSERT INTO scheduler_state (id, first_started_at) VALUES (1, '2030-06-06T06:10:00Z')`);
     // An inert cron for the real timers start() adds; the test drives tick() itself.
-    const s = instance('fresh', testConfig({ crons: { HEALTH_CHECK: '* * * * *', SYNC: '0 */6 * * *', RETENTION: '17 * * * *' } }));
+    const s = instance(
+      'fresh',
+      testConfig({ crons: { HEALTH_CHECK: '* * * * *', SYNC: '0 */6 * * *', RETENTION: '17 * * * *', AUDIT: '0 0 1 1 *' } }),
+    );
     await s.start();
     try {
       // 06:00 is within the grace at 06:15, but it came before the first start at 06:10.

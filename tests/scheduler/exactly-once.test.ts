@@ -21,7 +21,7 @@ let b: { scheduler: Scheduler; db: Db };
 
 beforeAll(async () => {
   c = await rawClient();
-  const config = testConfig({ crons: { HEALTH_CHECK: '* * * * *', SYNC: EVERY_SECOND, RETENTION: '17 * * * *' } });
+  const config = testConfig({ crons: { HEALTH_CHECK: '* * * * *', SYNC: EVERY_SECOND, RETENTION: '17 * * * *', AUDIT: '0 0 1 1 *' } });
   a = independentScheduler({ config, schedules: ['SYNC'], instanceId: 'instance-a' });
   b = independentScheduler({ config, schedules: ['SYNC'], instanceId: 'instance-b' });
 });

@@ -99,7 +99,7 @@ describe('getJobHealth before any sync has succeeded', () => {
 
 describe('computeJobHealth with an irregular schedule', () => {
   const config = {
-    crons: { HEALTH_CHECK: '* * * * *', SYNC: '0 9,17 * * *', RETENTION: '17 * * * *' },
+    crons: { HEALTH_CHECK: '* * * * *', SYNC: '0 9,17 * * *', RETENTION: '17 * * * *', AUDIT: '0 0 1 1 *' },
     timezone: 'UTC',
     syncOverdueGraceMs: 30 * 60_000,
   };

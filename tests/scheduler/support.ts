@@ -9,7 +9,7 @@ export const quietLog = { info: () => {}, error: () => {} };
 
 export function testConfig(overrides: Partial<SchedulerConfig> = {}): SchedulerConfig {
   return {
-    crons: { HEALTH_CHECK: '* * * * *', SYNC: '0 */6 * * *', RETENTION: '17 * * * *' },
+    crons: { HEALTH_CHECK: '* * * * *', SYNC: '0 */6 * * *', RETENTION: '17 * * * *', AUDIT: '0 0 1 1 *' },
     timezone: 'UTC',
     catchUpGraceMs: 30 * 60_000,
     heartbeatTimeoutMs: 60_000,

@@ -25,7 +25,7 @@ beforeEach(async () => {
   await c.query(`TRUNCATE schedule_runs, scheduler_state, current_desyncs, health_checks`);
 });
 
-const config = testConfig({ crons: { HEALTH_CHECK: '* * * * * *', SYNC: '0 0 1 1 *', RETENTION: '0 0 1 1 *' } });
+const config = testConfig({ crons: { HEALTH_CHECK: '* * * * * *', SYNC: '0 0 1 1 *', RETENTION: '0 0 1 1 *', AUDIT: '0 0 1 1 *' } });
 
 function instance(id: string, tasks?: Parameters<typeof independentScheduler>[0]['tasks']) {
   const s = independentScheduler({ config, schedules: ['HEALTH_CHECK'], instanceId: id, tasks });

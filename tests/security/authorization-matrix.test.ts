@@ -60,7 +60,7 @@ describe.each(IDENTITIES)('%s', (identity) => {
     const actions = {
       syncPair: (await import('@/lib/actions/sync-pair')).syncPairAction,
       startSyncJob: (await import('@/lib/actions/start-sync-job')).startSyncJobAction,
-      runHealthCheck: (await import('@/lib/actions/run-health-check')).runHealthCheckAction,
+      runFullAudit: (await import('@/lib/actions/run-full-audit')).runFullAuditAction,
       previewSync: (await import('@/lib/actions/preview-sync')).previewSyncAction,
       enroll: (await import('@/lib/actions/enroll')).enrollAction,
       recordProgress: (await import('@/lib/actions/record-progress')).recordProgressAction,
@@ -74,7 +74,7 @@ describe.each(IDENTITIES)('%s', (identity) => {
     const inputs: Record<keyof typeof actions, unknown> = {
       syncPair: { userId: users.get('VIEWER')!.id, specializationId: 'PLAYER' },
       startSyncJob: { reason: 'matrix' },
-      runHealthCheck: undefined,
+      runFullAudit: undefined,
       previewSync: undefined,
       enroll: { userId: nobody, specializationId: 'PLAYER' },
       recordProgress: { userId: nobody, specializationId: 'PLAYER', xpGained: 10, sessionsCompleted: 1 },

@@ -19,7 +19,7 @@ vi.mock('next/cache', () => ({ revalidatePath: () => {} }));
 
 const { syncPairAction } = await import('@/lib/actions/sync-pair');
 const { startSyncJobAction } = await import('@/lib/actions/start-sync-job');
-const { runHealthCheckAction } = await import('@/lib/actions/run-health-check');
+const { runFullAuditAction } = await import('@/lib/actions/run-full-audit');
 const { previewSyncAction } = await import('@/lib/actions/preview-sync');
 const {
   recordProgress,
@@ -161,7 +161,7 @@ describe('hostile input', () => {
         calls.push(['startSyncJob reason', () => startSyncJobAction({ reason: v })]);
       if (!noInput(v)) {
         calls.push(['startSyncJob whole input', () => startSyncJobAction(v)]);
-        calls.push(['runHealthCheck input', () => runHealthCheckAction(v)]);
+        calls.push(['runFullAudit input', () => runFullAuditAction(v)]);
         calls.push(['previewSync input', () => previewSyncAction(v)]);
       }
       for (const [call, run] of calls) {
@@ -179,7 +179,7 @@ describe('hostile input', () => {
       error: { code: 'VALIDATION' },
     });
     expect(await startSyncJobAction({ reason: 'ok', dryRun: false })).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
-    expect(await runHealthCheckAction({ force: true })).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+    expect(await runFullAuditAction({ force: true })).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
   });
 
   it('the engine refuses every hostile value with a typed error and writes nothing', async () => {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runHealthCheck } from '../../lib/sync';
+import { runFullAudit } from '../../lib/sync';
 import { db, rawClient } from '../support/db';
 import { createPair } from '../support/factories';
 
@@ -20,7 +20,7 @@ describe('detection with learner ids near the top of the integer range', () => {
     }
     await createPair(c, { userId: 2_147_483_647, progressLevel: 2, licenseLevel: 1 });
     await createPair(c, { userId: 2_147_480_000, progressLevel: 1 });
-    const check = await runHealthCheck(db);
+    const check = await runFullAudit(db);
     expect(check).toMatchObject({ totalPairs: 2, consistentPairs: 1 });
     expect(check.byKind.LEVEL_MISMATCH).toBe(1);
     expect(check.orphans).toBe(0);

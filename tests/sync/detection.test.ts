@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listDesyncs, previewSync, runHealthCheck } from '../../lib/sync';
+import { listDesyncs, previewSync, runFullAudit } from '../../lib/sync';
 import { db, rawClient } from '../support/db';
 import { createLearner, createPair } from '../support/factories';
 
@@ -63,7 +63,7 @@ async function independent(): Promise<Counts> {
 }
 
 async function expectAgreement() {
-  const check = await runHealthCheck(db);
+  const check = await runFullAudit(db);
   const expected = await independent();
   expect(check.bySpecialization).toEqual(expected);
   const total = Object.values(expected).reduce((a, s) => a + s.pairs!, 0);
@@ -90,22 +90,27 @@ async function bypassed(sql: string, params: unknown[] = []) {
 }
 
 describe('desync detection', () => {
-  it('dates a new desync from its row change when that came after the previous check, otherwise from the check that saw it', async () => {
+  it('dates a desync from the commit that broke it, an update and a delete alike (no check needed)', async () => {
     const early = await createPair(c, { spec: 'COACH', progressLevel: 2 });
-    const first = await runHealthCheck(db);
-    // Broken by an update after the first check: the update's time is when it broke.
     const updated = await createPair(c, { progressLevel: 2 });
+    const clock = async () => (await c.query<{ t: Date }>(`SELECT clock_timestamp() AS t`)).rows[0]!.t.getTime();
+    const beforeUpdate = await clock();
     await c.query(`UPDATE user_licenses SET current_level = 1 WHERE user_id = $1`, [updated.userId]);
-    const { rows } = await c.query<{ at: Date }>(`SELECT updated_at AS at FROM user_licenses WHERE user_id = $1`, [updated.userId]);
-    // Broken by a delete, which leaves no trace: its rows last changed before the first check.
+    const afterUpdate = await clock();
+    // A delete leaves no row behind, yet its commit is seen the same way.
     await c.query(`DELETE FROM user_licenses WHERE user_id = $1`, [early.userId]);
-    const second = await runHealthCheck(db);
+    const afterDelete = await clock();
     const items = (await listDesyncs(db, { limit: 500 })).items;
     const since = (userId: number) => items.find((d) => d.userId === userId)!.since.getTime();
-    expect(Math.abs(since(updated.userId) - rows[0]!.at.getTime())).toBeLessThanOrEqual(1);
-    expect(since(early.userId)).toBeGreaterThan(first.checkedAt.getTime());
-    expect(since(early.userId)).toBeLessThanOrEqual(Date.now());
-    expect(second.byKind.MISSING_LICENSE).toBeGreaterThanOrEqual(1);
+    expect(since(updated.userId)).toBeGreaterThanOrEqual(beforeUpdate - 1);
+    expect(since(updated.userId)).toBeLessThanOrEqual(afterUpdate + 1);
+    expect(since(early.userId)).toBeGreaterThanOrEqual(afterUpdate - 1);
+    expect(since(early.userId)).toBeLessThanOrEqual(afterDelete + 1);
+    // The audit agrees and keeps those dates.
+    const audit = await runFullAudit(db);
+    expect(audit.drift).toBe(0);
+    expect(audit.byKind.MISSING_LICENSE).toBeGreaterThanOrEqual(1);
+    expect((await listDesyncs(db, { limit: 500 })).items.find((d) => d.userId === early.userId)!.since.getTime()).toBe(since(early.userId));
     // Repair both so the cases below start from a consistent set.
     await c.query(`UPDATE user_licenses SET current_level = 2 WHERE user_id = $1`, [updated.userId]);
     await c.query(`INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at) VALUES ($1, 'COACH', 2, now())`, [

@@ -6,7 +6,7 @@ import {
   listSyncJobItems,
   previewSync,
   recordProgress,
-  runHealthCheck,
+  runFullAudit,
   runSyncJob,
   syncPair,
 } from '../../lib/sync';
@@ -48,7 +48,7 @@ describe('pairs that break the level rules are desyncs', () => {
   it('progress below its level minimum (a raw UPDATE) is INVALID_PROGRESS; the job brings both rows to the earned level', async () => {
     const { userId } = await createPair(c, { progressLevel: 3 });
     await c.query(`UPDATE specialization_progress SET total_xp = 0 WHERE user_id = $1`, [userId]);
-    const check = await runHealthCheck(db);
+    const check = await runFullAudit(db);
     expect(check.byKind.INVALID_PROGRESS).toBe(1);
     expect(check.consistentPairs).toBe(0);
     const preview = await previewSync(db);
@@ -56,13 +56,13 @@ describe('pairs that break the level rules are desyncs', () => {
     const job = await runSyncJob(db, { trigger: 'MANUAL', actor: testActor });
     expect(job).toMatchObject({ status: 'SUCCEEDED', synced: 1 });
     expect(await readPairRaw(c, userId, 'PLAYER')).toMatchObject({ progress: { current_level: 1 }, license: { current_level: 1 } });
-    expect((await runHealthCheck(db)).consistentPairs).toBe(1);
+    expect((await runFullAudit(db)).consistentPairs).toBe(1);
   });
 
   it('progress that earns a higher level than it holds is INVALID_PROGRESS, repaired up to that level', async () => {
     const { userId } = await createPair(c, { progressLevel: 2 });
     await c.query(`UPDATE specialization_progress SET total_xp = 100000, completed_sessions = 50 WHERE user_id = $1`, [userId]);
-    expect((await runHealthCheck(db)).byKind.INVALID_PROGRESS).toBe(1);
+    expect((await runFullAudit(db)).byKind.INVALID_PROGRESS).toBe(1);
     await runSyncJob(db, { trigger: 'MANUAL', actor: testActor });
     expect(await readPairRaw(c, userId, 'PLAYER')).toMatchObject({ progress: { current_level: 4 }, license: { current_level: 4 } });
   });
@@ -71,7 +71,7 @@ describe('pairs that break the level rules are desyncs', () => {
     const { userId } = await createPair(c, { progressLevel: 2, spec: 'COACH' });
     await c.query(`UPDATE level_requirements SET xp_required = xp_required + 1 WHERE specialization_id = 'COACH' AND level = 2`);
     try {
-      expect(await runHealthCheck(db).then((h) => h.byKind.INVALID_PROGRESS)).toBe(1);
+      expect(await runFullAudit(db).then((h) => h.byKind.INVALID_PROGRESS)).toBe(1);
       expect(await listed()).toEqual([`${userId}:COACH:INVALID_PROGRESS`]);
     } finally {
       await c.query(`UPDATE level_requirements SET xp_required = xp_required - 1 WHERE specialization_id = 'COACH' AND level = 2`);
@@ -81,7 +81,7 @@ describe('pairs that break the level rules are desyncs', () => {
   it('a license that starts in the future is LICENSE_IN_FUTURE; the job moves its start to now', async () => {
     const { userId } = await createPair(c, { progressLevel: 2 });
     await bypassing(`UPDATE user_licenses SET started_at = now() + interval '3 days' WHERE user_id = $1`, [userId]);
-    expect((await runHealthCheck(db)).byKind.LICENSE_IN_FUTURE).toBe(1);
+    expect((await runFullAudit(db)).byKind.LICENSE_IN_FUTURE).toBe(1);
     const job = await runSyncJob(db, { trigger: 'MANUAL', actor: testActor });
     expect(job.synced).toBe(1);
     const { rows } = await c.query(`SELECT started_at <= now() AS ok FROM user_licenses WHERE user_id = $1`, [userId]);
@@ -93,7 +93,7 @@ describe('pairs that break the level rules are desyncs', () => {
     const b = await createPair(c, { progressLevel: null, licenseLevel: 2 });
     await bypassing(`UPDATE specialization_progress SET current_level = 9 WHERE user_id = $1`, [a.userId]);
     await bypassing(`UPDATE user_licenses SET current_level = 9 WHERE user_id = $1`, [b.userId]);
-    const check = await runHealthCheck(db);
+    const check = await runFullAudit(db);
     expect(check.byKind).toMatchObject({ INVALID_PROGRESS: 1, MISSING_PROGRESS: 1 });
     const job = await runSyncJob(db, { trigger: 'MANUAL', actor: testActor });
     const { items } = await listSyncJobItems(db, job.id);
@@ -175,7 +175,7 @@ describe('the desync list never shows a repaired pair as out of sync', () => {
   it('a coupled write that leaves a listed pair consistent removes it from the list', async () => {
     const a = await createPair(c, { progressLevel: 2, licenseLevel: 1 });
     const b = await createPair(c, { progressLevel: 1, licenseLevel: null });
-    await runHealthCheck(db);
+    await runFullAudit(db);
     expect((await listed()).sort()).toEqual([`${a.userId}:PLAYER:LEVEL_MISMATCH`, `${b.userId}:PLAYER:MISSING_LICENSE`].sort());
     await recordProgress(db, a.userId, 'PLAYER', { xpGained: 10, sessionsCompleted: 0 }, testActor);
     await advanceLicense(db, b.userId, 'PLAYER', 2, testActor, 'passed');
@@ -187,7 +187,7 @@ describe('the desync list never shows a repaired pair as out of sync', () => {
     // Hold the check between its pass and its writes: it waits to insert its snapshot.
     const blocker = await rawClient();
     await blocker.query(`BEGIN; LOCK TABLE health_checks IN SHARE MODE`);
-    const check = runHealthCheck(db);
+    const check = runFullAudit(db);
     for (let i = 0; i < 100; i++) {
       const { rows } = await c.query(
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%health_checks%'`,

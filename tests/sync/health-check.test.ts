@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getLatestHealthCheck, listDesyncs, listHealthChecks, runHealthCheck } from '../../lib/sync';
+import { getLatestHealthCheck, listDesyncs, listHealthChecks, runFullAudit } from '../../lib/sync';
 import { db, rawClient } from '../support/db';
 import { countDesyncsIndependently, createLearner, createPair } from '../support/factories';
 
@@ -33,9 +33,9 @@ afterAll(async () => {
   await c.end();
 });
 
-describe('runHealthCheck', () => {
+describe('runFullAudit', () => {
   it('counts every desync kind exactly and computes the consistency rate', async () => {
-    const check = await runHealthCheck(db);
+    const check = await runFullAudit(db);
     const total = Object.values(known).reduce((a, b) => a + b, 0);
     expect(check.totalPairs).toBe(total);
     expect(check.consistentPairs).toBe(known.consistent);
@@ -60,26 +60,26 @@ describe('runHealthCheck', () => {
   });
 
   it('stores a snapshot and keeps the current desync list queryable', async () => {
-    const check = await runHealthCheck(db);
+    const check = await runFullAudit(db);
     expect(await getLatestHealthCheck(db)).toMatchObject({ id: check.id, totalPairs: check.totalPairs });
     const page = await listDesyncs(db, { limit: 500 });
     expect(page.total).toBe(19);
     expect(page.items.filter((d) => d.kind === 'MISSING_PROGRESS')).toHaveLength(4);
     const history = await listHealthChecks(db);
-    expect(history.map((h) => h.id)).toEqual([...history.map((h) => h.id)].sort((a, b) => a - b));
+    expect(history.map((h) => h.id)).toEqual([...history.map((h) => h.id)].sort((a, b) => a! - b!));
   });
 
   it('keeps "since" for a pair that stays out of sync and drops repaired pairs', async () => {
     const { userId } = await createPair(c, { progressLevel: 2, licenseLevel: 1 });
-    await runHealthCheck(db);
+    await runFullAudit(db);
     const row = (await listDesyncs(db, { limit: 500 })).items.find((d) => d.userId === userId)!;
     expect(row).toMatchObject({ kind: 'LEVEL_MISMATCH', progressLevel: 2, licenseLevel: 1 });
     await new Promise((r) => setTimeout(r, 20));
-    await runHealthCheck(db);
+    await runFullAudit(db);
     const again = (await listDesyncs(db, { limit: 500 })).items.find((d) => d.userId === userId)!;
     expect(again.since).toEqual(row.since);
     await c.query(`UPDATE user_licenses SET current_level = 2 WHERE user_id = $1`, [userId]);
-    await runHealthCheck(db);
+    await runFullAudit(db);
     expect((await listDesyncs(db, { limit: 500 })).items.find((d) => d.userId === userId)).toBeUndefined();
   });
 });
@@ -88,7 +88,7 @@ describe('listDesyncs', () => {
   it('filters by kind and specialization, and searches by email or name', async () => {
     const id = await createLearner(c, 'Zebulon Quartz');
     await createPair(c, { userId: id, progressLevel: 1, licenseLevel: 2 });
-    await runHealthCheck(db);
+    await runFullAudit(db);
     expect((await listDesyncs(db, { kind: 'MISSING_LICENSE' })).total).toBe(5);
     expect((await listDesyncs(db, { specialization: 'COACH' })).total).toBe(5);
     expect((await listDesyncs(db, { kind: 'MISSING_PROGRESS', specialization: 'PLAYER' })).total).toBe(0);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteOrphans, findOrphans, restoreOrphans, runHealthCheck } from '../../lib/sync';
+import { deleteOrphans, findOrphans, restoreOrphans, runFullAudit } from '../../lib/sync';
 import { db, rawClient } from '../support/db';
 import { createPair, testActor } from '../support/factories';
 
@@ -49,7 +49,7 @@ describe('orphan recovery', () => {
       last_advanced_at: '2025-06-01T00:00:00.001000Z',
     });
     expect(await dump()).toEqual(before);
-    const check = await runHealthCheck(db);
+    const check = await runFullAudit(db);
     expect(check.orphans).toBe(3); // pairs: the deleted learner's, 990001's, 990002's
   });
 

@@ -5,7 +5,7 @@ import {
   listDesyncs,
   listSyncJobItems,
   previewSync,
-  runHealthCheck,
+  runFullAudit,
   runSyncJob,
   startSyncJob,
   syncPair,
@@ -250,9 +250,9 @@ describe('runSyncJob', () => {
 
   it('the health check after a job reflects the repairs', async () => {
     await makeDesyncs();
-    expect((await runHealthCheck(db)).consistentPairs).toBe(5);
+    expect((await runFullAudit(db)).consistentPairs).toBe(5);
     await runSyncJob(db, { trigger: 'MANUAL', actor: testActor });
-    const check = await runHealthCheck(db);
+    const check = await runFullAudit(db);
     expect(check.consistencyRate).toBe(1);
     expect(await previewSync(db)).toMatchObject({ found: 0, items: [] });
   });

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Db } from '../../lib/db/prisma';
-import { runHealthCheck } from '../../lib/sync';
+import { runFullAudit } from '../../lib/sync';
 import { countDesyncsWithFullJoin } from './baselines';
 import { log } from './log';
 import { fmtMs, median, paired, round, timed } from './stats';
@@ -8,11 +8,11 @@ import { fmtMs, median, paired, round, timed } from './stats';
 /** (1) The engine's health check (every figure and the snapshot) vs one FULL OUTER JOIN count. */
 export async function measureHealthCheck(db: Db, c: pg.Client, runs: number) {
   const recorded: number[] = [];
-  let last: Awaited<ReturnType<typeof runHealthCheck>> | undefined;
+  let last: Awaited<ReturnType<typeof runFullAudit>> | undefined;
   const r = await paired(
     runs,
     async () => {
-      const { ms, value } = await timed(() => runHealthCheck(db, { source: 'CLI' }));
+      const { ms, value } = await timed(() => runFullAudit(db, { source: 'CLI' }));
       recorded.push(value.durationMs);
       last = value;
       return ms;

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Db } from '../../lib/db/prisma';
-import { runHealthCheck, runSyncJob, type Actor } from '../../lib/sync';
+import { runFullAudit, runSyncJob, type Actor } from '../../lib/sync';
 import { countDesyncsWithFullJoin, repairSetBased } from './baselines';
 import { buildDataset } from './dataset';
 import { fmtMs, round, timed } from './stats';
@@ -45,7 +45,7 @@ export async function runRecovery({ log, check }: StressIO, db: Db, c: pg.Client
   await c.query(`DELETE FROM users WHERE id BETWEEN $1 AND $2`, between('ORPHAN_LICENSE'));
   await c.query('COMMIT');
 
-  const before = await runHealthCheck(db, { source: 'CLI' });
+  const before = await runFullAudit(db, { source: 'CLI' });
   const injected = Object.fromEntries(Object.keys(INJECTED).map((k) => [k, count(k as keyof typeof INJECTED)]));
   log(`Health check before: ${JSON.stringify(before.byKind)}`);
   check(
@@ -71,7 +71,7 @@ export async function runRecovery({ log, check }: StressIO, db: Db, c: pg.Client
   const items = await db.syncJobItem.groupBy({ by: ['kind', 'outcome'], where: { jobId: job.id }, _count: { _all: true } });
   const itemCount = items.reduce((a, i) => a + i._count._all, 0);
   const audits = await db.auditEvent.count({ where: { action: 'SYNC_JOB_REPAIR', syncJobId: job.id } });
-  const after = await runHealthCheck(db, { source: 'CLI' });
+  const after = await runFullAudit(db, { source: 'CLI' });
   const fullJoin = await countDesyncsWithFullJoin(c);
 
   console.log('');

@@ -35,7 +35,7 @@ export async function runSoak({ log, check }: StressIO, db: Db, c: pg.Client): P
   const gc = forceGc();
 
   const config: SchedulerConfig = {
-    crons: { HEALTH_CHECK: '* * * * *', SYNC: '*/10 * * * *', RETENTION: '17 * * * *' },
+    crons: { HEALTH_CHECK: '* * * * *', SYNC: '*/10 * * * *', RETENTION: '17 * * * *', AUDIT: '0 0 1 1 *' },
     timezone: 'UTC',
     catchUpGraceMs: 0,
     heartbeatTimeoutMs: 120_000,

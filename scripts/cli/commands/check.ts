@@ -1,23 +1,25 @@
 import { z } from 'zod';
 import { formatPercent, getIntegrityReport, type IntegrityReport } from '../../../lib/monitoring/integrity';
-import { runHealthCheck } from '../../../lib/sync';
+import { runFullAudit } from '../../../lib/sync';
 import { ago, duration, int, stamp } from '../format';
 import { defineCommand, EXIT, type CliIO } from '../types';
 
 export const checkCommand = defineCommand({
   name: 'check',
-  summary: 'Run a health check now; exit 0 when healthy, 1 when not',
+  summary: 'Run a full audit now; exit 0 when healthy, 1 when not',
   usage: 'check [--json]',
   details: [
     '--json   print the report as JSON (the same shape as GET /api/health/integrity)',
     '',
-    'Unhealthy: consistency under CONSISTENCY_TARGET, orphan rows, or the sync job overdue.',
+    'The audit passes over every pair and compares the desync set the triggers keep with the tables;',
+    'drift is what it had to correct (0 unless something bypassed the triggers).',
+    'Unhealthy: consistency under CONSISTENCY_TARGET, orphan rows, drift, or the sync job overdue.',
   ],
   options: { json: { type: 'boolean', default: false } },
   schema: z.strictObject({ json: z.boolean(), _: z.array(z.string()).max(0, 'takes no arguments') }),
   async run(args, io, db) {
     const started = Date.now();
-    const latest = await runHealthCheck(db, { source: 'CLI' });
+    const latest = await runFullAudit(db, { source: 'CLI' });
     const report = await getIntegrityReport(db, { latest, now: io.now() });
     if (args.json) io.out(JSON.stringify(report, null, 2));
     else printReport(report, Date.now() - started, io);
