@@ -162,3 +162,70 @@ export function DesyncChart({ data }: { data: DashboardData }) {
     </section>
   );
 }
+
+const WRITER_BAR = 28;
+/** Long writer names (emails, "sql:<application>") are cut on the axis; the hidden table has them whole. */
+const writerTick = (w: string) => (w.length > 26 ? `${w.slice(0, 25)}…` : w);
+
+/** Desyncs caused (a pair broken, or its kind changed) per writer in the last 24 hours, from pair_events. */
+export function WriterChart({ data }: { data: DashboardData }) {
+  const hydrated = useHydrated();
+  const rows = data.desyncsByWriter.writers;
+  const total = rows.reduce((n, r) => n + r.count, 0);
+  const summary = rows.length
+    ? `${formatInt(total)} ${total === 1 ? 'desync' : 'desyncs'} caused; most by ${rows[0]!.writer} (${formatInt(rows[0]!.count)}).`
+    : 'Each writer that broke a pair or changed its kind appears here, with how many.';
+
+  return (
+    <section className="card chart-card" aria-labelledby="writer-chart-title">
+      <h2 id="writer-chart-title">Desyncs by writer (24 h)</h2>
+      <p className="chart-summary muted">{summary}</p>
+      {rows.length === 0 ? (
+        <p className="empty">No desyncs caused in the last 24 hours</p>
+      ) : (
+        <>
+          {!hydrated ? (
+            <ChartSkeleton />
+          ) : (
+            <div className="chart" aria-hidden="true">
+              <BarChart
+                responsive
+                layout="vertical"
+                style={{ width: '100%', height: Math.max(120, rows.length * WRITER_BAR + 48) }}
+                data={rows}
+                margin={{ top: 8, right: 24, bottom: 0, left: 0 }}
+                accessibilityLayer={false}
+              >
+                <CartesianGrid stroke="currentColor" strokeOpacity={0.15} horizontal={false} />
+                <XAxis type="number" allowDecimals={false} tick={tick} stroke="currentColor" />
+                <YAxis type="category" dataKey="writer" tickFormatter={writerTick} tick={tick} width={170} stroke="currentColor" />
+                <Tooltip
+                  cursor={{ fillOpacity: 0.1 }}
+                  formatter={(v) => [formatInt(Number(v)), 'Desyncs caused']}
+                  contentStyle={{ background: 'var(--card)', border: '1px solid var(--border)', color: 'var(--fg)' }}
+                />
+                <Bar dataKey="count" name="Desyncs caused" fill="#d97706" isAnimationActive={false} />
+              </BarChart>
+            </div>
+          )}
+          <table className="sr-only" aria-label="Desyncs by writer (24 h)">
+            <thead>
+              <tr>
+                <th scope="col">Writer</th>
+                <th scope="col">Desyncs caused</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.writer} data-writer={r.writer}>
+                  <td>{r.writer}</td>
+                  <td className="num">{r.count}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
+  );
+}

@@ -7,7 +7,7 @@ import { queryKeys } from '@/components/query-keys';
 import { LocalTime } from '@/components/ui/local-time';
 import type { DashboardData, JobDto } from '@/lib/data/dto';
 import type { StaffRole } from '@/lib/vocabulary';
-import { DesyncChart, RateChart } from './charts';
+import { DesyncChart, RateChart, WriterChart } from './charts';
 import { AdminActions } from './admin-actions';
 import { fetchJson, FetchError } from './fetch-json';
 import { DashboardFigures } from './figures';
@@ -128,6 +128,7 @@ export function DashboardLive({ initial, role, defaultSeconds }: { initial: Dash
         <div className="charts">
           <RateChart data={data} />
           <DesyncChart data={data} />
+          <WriterChart data={data} />
         </div>
       </div>
     </>

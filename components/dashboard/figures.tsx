@@ -3,7 +3,7 @@ import { JobStatus } from '@/components/jobs/job-status';
 import { LocalTime } from '@/components/ui/local-time';
 import type { DashboardData } from '@/lib/data/dto';
 import { formatDuration, formatInt, formatRate } from '@/lib/format';
-import { DesyncKind, KIND_LABELS, REPAIRABLE_KINDS } from '@/lib/vocabulary';
+import { DesyncKind, KIND_LABELS, REPAIRABLE_KINDS, type ForeignWrites } from '@/lib/vocabulary';
 
 function slug(label: string) {
   return label.toLowerCase().replace(/[^a-z0-9]+/g, '-');
@@ -21,6 +21,13 @@ export function Figure({ label, children, tone }: { label: string; children: Rea
     </figure>
   );
 }
+
+/** FOREIGN_WRITES: what the database does at the commit of a foreign write that leaves a pair out of sync. */
+const FOREIGN_WRITE_MODES: Record<ForeignWrites, { word: string; effect: string }> = {
+  OBSERVE: { word: 'observe', effect: 'Recorded, and their desyncs listed; nothing is changed.' },
+  HEAL: { word: 'heal', effect: 'Completed at commit where the repair policy can: the license follows the progress written.' },
+  ENFORCE: { word: 'enforce', effect: 'Refused at commit if they would leave a pair out of sync, unless they opt out (recorded).' },
+};
 
 const ORPHAN_KINDS = [DesyncKind.ORPHAN_PROGRESS, DesyncKind.ORPHAN_LICENSE] as const;
 
@@ -46,6 +53,9 @@ export function DashboardFigures({ data }: { data: DashboardData }) {
   const health = data.jobHealth;
   // NEVER_RUN is not late yet (getJobHealth turns it OVERDUE once its deadline passes).
   const overdue = health ? health.state === 'OVERDUE' : null;
+  const audit = data.lastAudit;
+  const drift = audit?.drift ?? 0;
+  const mode = FOREIGN_WRITE_MODES[data.foreignWrites];
 
   return (
     <div className="figures">
@@ -79,9 +89,25 @@ export function DashboardFigures({ data }: { data: DashboardData }) {
         <p className="figure-sub">Reported, never deleted automatically.</p>
       </Figure>
 
-      <Figure label="Last health check">
-        <p className="figure-value figure-time">{h ? <LocalTime iso={h.checkedAt} relative /> : 'Never'}</p>
-        {h ? <p className="figure-sub">Took {formatDuration(h.durationMs)}</p> : null}
+      <Figure label="Last full audit" tone={audit ? (drift > 0 ? 'bad' : 'ok') : undefined}>
+        <p className="figure-value figure-time">{audit ? <LocalTime iso={audit.checkedAt} relative /> : 'Never'}</p>
+        {audit ? (
+          <p className="figure-sub" data-drift={drift}>
+            <span className={drift > 0 ? 'text-bad' : undefined}>
+              Drift <span className="num">{formatInt(drift)}</span>
+            </span>{' '}
+            · took {formatDuration(audit.durationMs)}
+          </p>
+        ) : (
+          <p className="figure-sub">The figures are kept at every commit; the audit checks them against the tables.</p>
+        )}
+      </Figure>
+
+      <Figure label="Foreign writes">
+        <p className="figure-value" data-value={data.foreignWrites}>
+          {mode.word}
+        </p>
+        <p className="figure-sub">{mode.effect}</p>
       </Figure>
 
       <Figure label="Last sync job">

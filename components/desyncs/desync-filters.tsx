@@ -10,25 +10,32 @@ interface Current {
   kind?: string;
   specialization?: string;
   search?: string;
+  causedBy?: string;
 }
 
 /**
- * Kind, Specialization and "Search learners". Every change goes into the URL (page back to 1),
- * so a link reproduces the view; it is a plain GET form without JavaScript.
+ * Kind, Specialization, "Caused by" (the writers present in the set) and "Search learners". Every
+ * change goes into the URL (page back to 1), so a link reproduces the view; it is a plain GET form
+ * without JavaScript.
  */
 export function DesyncFilters({
   kinds,
   specializations,
+  writers,
   current,
 }: {
   kinds: readonly DesyncKind[];
   specializations: { id: string; name: string }[];
+  writers: readonly string[];
   current: Current;
 }) {
   const router = useRouter();
   const [pending, startTransition] = useTransition();
   const go = (next: Current) =>
     startTransition(() => router.push(`/desyncs${desyncQueryString({ ...next, search: next.search?.trim() })}`));
+
+  // A writer whose desyncs were all repaired meanwhile stays selectable while the URL names it.
+  const writerOptions = current.causedBy && !writers.includes(current.causedBy) ? [current.causedBy, ...writers] : writers;
 
   const onSubmit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -73,6 +80,22 @@ export function DesyncFilters({
           {specializations.map((s) => (
             <option key={s.id} value={s.id}>
               {s.id}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="filter-caused-by">Caused by</label>
+        <select
+          id="filter-caused-by"
+          name="causedBy"
+          value={current.causedBy ?? ''}
+          onChange={(e) => go({ ...current, search: searchOf(e.currentTarget.form), causedBy: e.currentTarget.value || undefined })}
+        >
+          <option value="">All writers</option>
+          {writerOptions.map((w) => (
+            <option key={w} value={w}>
+              {w}
             </option>
           ))}
         </select>

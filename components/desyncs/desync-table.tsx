@@ -6,30 +6,31 @@ import { Pagination } from '@/components/ui/pagination';
 import { emptyPage, readPage } from '@/lib/data/paging';
 import { desyncQueryString, PAGE_SIZE, type DesyncQuery } from '@/lib/data/query-params';
 import { getDb } from '@/lib/db/server';
-import { getLatestHealthCheck, listDesyncs } from '@/lib/sync';
+import { getLatestAudit, listDesyncs } from '@/lib/sync';
 import type { DesyncRow } from '@/lib/sync/types';
 import { REPAIRABLE_KINDS, Role, type StaffRole } from '@/lib/vocabulary';
 import { SyncRowButton } from './sync-row-button';
 
 const repairable = new Set<string>(REPAIRABLE_KINDS);
 
-type DesyncFilter = Pick<DesyncQuery, 'kind' | 'specialization' | 'search'>;
+type DesyncFilter = Pick<DesyncQuery, 'kind' | 'specialization' | 'search' | 'causedBy'>;
 
 function emptyText(filters: DesyncFilter, invalid: boolean): string {
   if (invalid) return 'No results.';
-  if (filters.kind || filters.specialization || filters.search) return 'No desyncs match these filters.';
+  if (filters.kind || filters.specialization || filters.search || filters.causedBy) return 'No desyncs match these filters.';
   return 'No desyncs: every pair is consistent.';
 }
 
 /**
- * The desyncs list: where it comes from, one row per desync with its "Sync" button, and the
- * pagination. It reads its own page, so the page's <Suspense> shows the skeleton meanwhile.
+ * The desyncs list: where it comes from, one row per desync with the writer that caused it and
+ * its "Sync" button, and the pagination. It reads its own page, so the page's <Suspense> shows
+ * the skeleton meanwhile.
  */
 export async function DesyncTable({ q, role }: { q: DesyncQuery; role: StaffRole }) {
-  const filters: DesyncFilter = { kind: q.kind, specialization: q.specialization, search: q.search };
+  const filters: DesyncFilter = { kind: q.kind, specialization: q.specialization, search: q.search, causedBy: q.causedBy };
   const readDesyncs = (offset: number) => listDesyncs(getDb(), { ...filters, offset, limit: PAGE_SIZE });
-  const [latest, result] = await Promise.all([
-    getLatestHealthCheck(getDb()),
+  const [audit, result] = await Promise.all([
+    getLatestAudit(getDb()),
     q.invalid ? emptyPage<DesyncRow>() : readPage(q.page, PAGE_SIZE, readDesyncs),
   ]);
   const isAdmin = role === Role.ADMIN;
@@ -38,12 +39,14 @@ export async function DesyncTable({ q, role }: { q: DesyncQuery; role: StaffRole
     <>
       <InvalidFilterNotice message={q.invalid} />
       <p className="muted">
-        {latest ? (
+        Kept at every commit by the database, whoever writes.{' '}
+        {audit ? (
           <>
-            From the health check of <LocalTime iso={latest.checkedAt.toISOString()} relative />.
+            Last full audit <LocalTime iso={audit.checkedAt.toISOString()} relative />,{' '}
+            <span className={audit.drift ? 'text-bad' : undefined}>drift {audit.drift ?? 0}</span>.
           </>
         ) : (
-          'No health check has run yet, so no desyncs are known.'
+          'No full audit has run yet.'
         )}
       </p>
       {!isAdmin ? (
@@ -63,6 +66,7 @@ export async function DesyncTable({ q, role }: { q: DesyncQuery; role: StaffRole
           { label: 'License level', numeric: true },
           { label: 'Kind' },
           { label: 'Out of sync since' },
+          { label: 'Caused by' },
           { label: <span className="sr-only">Actions</span> },
         ]}
         empty={emptyText(filters, !!q.invalid)}
@@ -92,6 +96,7 @@ export async function DesyncTable({ q, role }: { q: DesyncQuery; role: StaffRole
             <td>
               <LocalTime iso={row.since.toISOString()} />
             </td>
+            <td className="caused-by">{row.causedBy}</td>
             <td className="actions-cell">
               <SyncRowButton
                 userId={row.userId}

@@ -6,6 +6,7 @@ import { Pagination } from '@/components/ui/pagination';
 import { readPage } from '@/lib/data/paging';
 import { getDb } from '@/lib/db/server';
 import { listLearnerHistory } from '@/lib/sync';
+import { PairEffectText, PairEventValue, WriterConnection } from './pair-change';
 
 export const HISTORY_PAGE_SIZE = 25;
 
@@ -15,8 +16,10 @@ export function historyHref(userId: number, page: number): string {
 }
 
 /**
- * Everything that touched a learner, newest first: audit events and the sync-job items that wrote
- * none of their own. Before and after read as pair levels where they are pair snapshots.
+ * Everything that touched a learner, newest first: audit events, the sync-job items that wrote
+ * none of their own, and the pair events of foreign writes and of desyncs caused (the writer, the
+ * side written, what it did to the pair's verdict). Before and after read as pair levels where
+ * they are pair snapshots, and as the rows written for a pair event.
  */
 export async function HistoryTable({ userId, requestedPage }: { userId: number; requestedPage: number }) {
   const result = await readPage(requestedPage, HISTORY_PAGE_SIZE, (offset) =>
@@ -38,18 +41,35 @@ export async function HistoryTable({ userId, requestedPage }: { userId: number; 
         ]}
         empty="Nothing has touched this learner yet."
         rows={result.items.map((e) => (
-          <tr key={e.id} data-action={e.action}>
+          <tr key={e.id} data-action={e.action} data-origin={e.origin}>
             <td>
               <LocalTime iso={e.at.toISOString()} />
             </td>
-            <td>{e.actor}</td>
-            <td>{e.source}</td>
+            <td>
+              {e.actor}
+              {e.change && e.origin === 'SQL' ? <WriterConnection change={e.change} /> : null}
+            </td>
+            <td>{e.origin}</td>
             <td>
               <AuditAction action={e.action} syncJobId={e.syncJobId} />
+              {e.change ? (
+                <>
+                  {' '}
+                  <PairEffectText change={e.change} />
+                </>
+              ) : null}
             </td>
             <td>{e.specializationId ?? <span className="muted">—</span>}</td>
             <td>
-              <AuditValue value={e.before} /> → <AuditValue value={e.after} />
+              {e.change ? (
+                <>
+                  <PairEventValue value={e.before} /> → <PairEventValue value={e.after} />
+                </>
+              ) : (
+                <>
+                  <AuditValue value={e.before} /> → <AuditValue value={e.after} />
+                </>
+              )}
             </td>
             <td className="reason">{e.reason ?? <span className="muted">—</span>}</td>
           </tr>

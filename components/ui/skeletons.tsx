@@ -3,7 +3,7 @@
 export function FiguresSkeleton() {
   return (
     <div className="figures" aria-hidden="true">
-      {Array.from({ length: 8 }, (_, i) => (
+      {Array.from({ length: 9 }, (_, i) => (
         <div key={i} className="figure">
           <div className="skeleton skeleton-line short" />
           <div className="skeleton skeleton-value" />
@@ -26,6 +26,9 @@ export function DashboardSkeleton() {
       </div>
       <FiguresSkeleton />
       <div className="charts" aria-hidden="true">
+        <div className="card chart-card">
+          <div className="skeleton" style={{ height: 300 }} />
+        </div>
         <div className="card chart-card">
           <div className="skeleton" style={{ height: 300 }} />
         </div>

@@ -1,14 +1,19 @@
 import 'server-only';
 import { getDb } from '@/lib/db/server';
 import { env } from '@/lib/env';
-import { getLatestHealthCheck, getRunningJob, listHealthChecks, listSyncJobs } from '@/lib/sync';
+import { desyncsByWriter, getForeignWrites, getLatestAudit, getRunningJob, listHealthChecks, listSyncJobs, readHealth } from '@/lib/sync';
 import { getJobHealth } from '@/lib/scheduler/job-health';
+import type { WriterCount } from '@/lib/sync/attribution';
 import { toHealthDto, toIso, toJobDto, type DashboardData, type JobHealthDto } from './dto';
 
 /** How many stored health checks the rate chart shows. */
 const SERIES_LENGTH = 240;
 /** Rebuild at least this often whatever the probe says (belt and braces). */
 const MAX_AGE_MS = 60_000;
+/** "Desyncs by writer" counts this far back. */
+const WRITER_WINDOW_MS = 24 * 3_600_000;
+/** Writers shown by name in "Desyncs by writer"; the rest are summed into one bar. */
+const TOP_WRITERS = 8;
 
 type DashboardBody = Omit<DashboardData, 'generatedAt'>;
 
@@ -23,18 +28,20 @@ let cached: Built | null = null;
 let building: { version: string; promise: Promise<Built> } | null = null;
 
 /**
- * Everything the dashboard shows, from stored snapshots only (the latest health check, the
- * health-check history, job rows): never a scan of the pairs, so it stays fast at a million
- * pairs and can be polled every few seconds.
+ * Everything the dashboard shows: the figures now (the counters the database maintains at every
+ * commit), the latest full audit, the FOREIGN_WRITES mode, the desyncs caused per writer in the
+ * last 24 hours (pair_events), the stored snapshots' history and job rows: never a scan of the
+ * pairs, so it stays fast at a million pairs and can be polled every few seconds.
  *
  * Every open dashboard polls this, so its cost per request is what a busy server runs out of:
- * built from scratch it is eight queries and the schedule arithmetic, about 4 ms of CPU, five
+ * built from scratch it is a dozen queries and the schedule arithmetic, about 4 ms of CPU, five
  * times the framework's own cost per request (docs/performance.md). So the result is kept in
  * this process and reused while one cheap probe of the rows it was built from shows no change
- * (a new or pruned health check, a new, progressing or finished sync job, the scheduler's first
- * start), until its earliest time-dependent figure (next check, next sync, overdue) falls due.
- * Each request waits for a probe that starts after it arrived, so a change committed before a
- * request is always in its answer.
+ * (a new or pruned health check or audit, a new, progressing or finished sync job, the scheduler's
+ * first start, a counter delta, a pair event, the FOREIGN_WRITES mode), until its earliest
+ * time-dependent figure (next check, next sync, overdue) falls due, or a minute has passed (the
+ * 24-hour window of "Desyncs by writer" slides). Each request waits for a probe that starts
+ * after it arrived, so a change committed before a request is always in its answer.
  */
 export async function getDashboardData(): Promise<DashboardData> {
   const version = await dataVersion();
@@ -60,7 +67,8 @@ export async function getDashboardData(): Promise<DashboardData> {
 let nextProbe: Promise<string> | null = null;
 
 /**
- * A fingerprint of every row getDashboardData reads, in one round trip of index look-ups.
+ * A fingerprint of every row getDashboardData reads, in one round trip of index look-ups (and a
+ * count of the counter deltas, which compaction keeps to about a minute's worth).
  * Requests that arrive before a probe starts share it (at 100 concurrent pollers most do): it
  * still runs after each of them arrived, so none can miss a change committed before it.
  */
@@ -77,13 +85,21 @@ async function probeVersion(): Promise<string> {
     SELECT concat_ws('|',
       (SELECT max(id) FROM health_checks), (SELECT min(id) FROM health_checks), (SELECT max(id) FROM sync_jobs),
       (SELECT concat_ws(',', id, done, total, found, synced, failed, reported, heartbeat_at) FROM sync_jobs WHERE status = 'RUNNING'),
-      (SELECT first_started_at FROM scheduler_state WHERE id = 1)) AS v`;
+      (SELECT first_started_at FROM scheduler_state WHERE id = 1),
+      -- The figures' counters: every delta and every compaction inserts a row with a new id (a
+      -- TRUNCATE of a pair table deletes some, and asks for an audit); the desyncs caused.
+      (SELECT max(id) FROM sw_count_deltas), (SELECT max(id) FROM pair_events),
+      (SELECT concat_ws(',', foreign_writes, audit_requested_at) FROM sw_state WHERE id = 1)) AS v`;
   return row?.v ?? '';
 }
 
 async function buildDashboardData(version: string): Promise<Built> {
-  const [latest, checks, running, jobs, jobHealth] = await Promise.all([
-    getLatestHealthCheck(getDb()),
+  const since = new Date(Date.now() - WRITER_WINDOW_MS);
+  const [latest, audit, foreignWrites, writers, checks, running, jobs, jobHealth] = await Promise.all([
+    readHealth(getDb()),
+    getLatestAudit(getDb()),
+    getForeignWrites(getDb()),
+    desyncsByWriter(getDb(), { since, limit: 1000 }),
     listHealthChecks(getDb(), { limit: SERIES_LENGTH }),
     getRunningJob(getDb()),
     listSyncJobs(getDb(), { limit: 5 }),
@@ -100,13 +116,25 @@ async function buildDashboardData(version: string): Promise<Built> {
     validUntil: Math.min(now + (jobHealth ? MAX_AGE_MS : 5_000), ...due),
     body: {
       targetPercent: env().CONSISTENCY_TARGET,
-      latest: latest ? toHealthDto(latest) : null,
+      latest: toHealthDto(latest),
+      lastAudit: audit
+        ? { id: audit.id, checkedAt: audit.checkedAt.toISOString(), durationMs: audit.durationMs, drift: audit.drift }
+        : null,
+      foreignWrites,
+      desyncsByWriter: { since: since.toISOString(), writers: topWriters(writers) },
       series: checks.map((c) => ({ checkedAt: c.checkedAt.toISOString(), ratePercent: c.consistencyRate * 100 })),
       runningJob: running ? toJobDto(running) : null,
       lastJob: lastJob ? toJobDto(lastJob) : null,
       jobHealth,
     },
   };
+}
+
+/** The TOP_WRITERS writers that caused the most, and the others summed as one. */
+function topWriters(all: WriterCount[]): WriterCount[] {
+  if (all.length <= TOP_WRITERS + 1) return all;
+  const rest = all.slice(TOP_WRITERS);
+  return [...all.slice(0, TOP_WRITERS), { writer: `${rest.length} other writers`, count: rest.reduce((n, w) => n + w.count, 0) }];
 }
 
 // The schedule figures are secondary: a failure there must not blank the whole dashboard.

@@ -1,5 +1,7 @@
 import type { JobHealth } from '@/lib/scheduler/job-health';
+import type { WriterCount } from '@/lib/sync/attribution';
 import type { HealthSnapshot, SyncJobSummary } from '@/lib/sync/types';
+import type { ForeignWrites } from '@/lib/vocabulary';
 
 /**
  * JSON-shaped views of engine results for the browser: dates as ISO strings, so the server
@@ -8,6 +10,9 @@ import type { HealthSnapshot, SyncJobSummary } from '@/lib/sync/types';
 
 /** A health check as JSON: the engine's snapshot with its time as an ISO string. */
 export type HealthDto = Omit<HealthSnapshot, 'checkedAt'> & { checkedAt: string };
+
+/** The latest full audit, as the dashboard shows it. */
+export type AuditDto = Pick<HealthDto, 'id' | 'checkedAt' | 'durationMs' | 'drift'>;
 
 /** A sync job as JSON: the engine's summary with its times as ISO strings (no heartbeat). */
 export type JobDto = Omit<SyncJobSummary, 'startedAt' | 'finishedAt' | 'heartbeatAt'> & {
@@ -23,8 +28,15 @@ export interface DashboardData {
   generatedAt: string;
   /** CONSISTENCY_TARGET, a percentage. */
   targetPercent: number;
+  /** The figures now (kind LIVE, read from the maintained counters). */
   latest: HealthDto | null;
-  /** Consistency rate (percent) of the stored health checks, oldest first. */
+  /** The latest full audit, or null when none ran yet. */
+  lastAudit: AuditDto | null;
+  /** What the database does with a foreign write that leaves a pair out of sync (FOREIGN_WRITES). */
+  foreignWrites: ForeignWrites;
+  /** Desyncs caused (BROKE or CHANGED) per writer since `since` (24 hours before the build), most first. */
+  desyncsByWriter: { since: string; writers: WriterCount[] };
+  /** Consistency rate (percent) of the stored snapshots and audits, oldest first. */
   series: { checkedAt: string; ratePercent: number }[];
   runningJob: JobDto | null;
   /** The newest job that is no longer running. */

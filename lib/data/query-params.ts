@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { learnerIdSchema } from '@/lib/sync/validation';
+import { learnerIdSchema, MAX_WRITER_LENGTH, writerSchema } from '@/lib/sync/validation';
 import { AUDIT_ACTIONS, DESYNC_KINDS, type DesyncKind } from '@/lib/vocabulary';
 
 /**
@@ -52,6 +52,8 @@ export interface DesyncQuery {
   kind?: DesyncKind;
   specialization?: string;
   search?: string;
+  /** One writer, exactly as recorded (`?causedBy=`). */
+  causedBy?: string;
   page: number;
   /** Readable notes about input that was adjusted. */
   notices: string[];
@@ -73,15 +75,28 @@ export function parseDesyncQuery(params: SearchParams, specializations: readonly
     else q.invalid ??= `Unknown specialization “${spec.slice(0, 40)}”. Choose one of: ${specializations.join(', ')}.`;
   }
   q.search = cleanText(first(params.q), notices, 'search');
+  // An exact writer, not a search: never cut or cleaned (a changed name would match another writer).
+  const causedBy = first(params.causedBy);
+  if (causedBy) {
+    if (writerSchema.safeParse(causedBy).success) q.causedBy = causedBy;
+    else q.invalid ??= `The “Caused by” filter is not a writer's name (at most ${MAX_WRITER_LENGTH} characters, no NUL).`;
+  }
   return q;
 }
 
 /** The URL query that reproduces a desync view (page omitted when 1). */
-export function desyncQueryString(q: { kind?: string; specialization?: string; search?: string; page?: number }): string {
+export function desyncQueryString(q: {
+  kind?: string;
+  specialization?: string;
+  search?: string;
+  causedBy?: string;
+  page?: number;
+}): string {
   const p = new URLSearchParams();
   if (q.kind) p.set('kind', q.kind);
   if (q.specialization) p.set('specialization', q.specialization);
   if (q.search) p.set('q', q.search);
+  if (q.causedBy) p.set('causedBy', q.causedBy);
   if (q.page && q.page > 1) p.set('page', String(q.page));
   const s = p.toString();
   return s ? `?${s}` : '';

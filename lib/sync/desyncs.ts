@@ -3,11 +3,12 @@ import type { Db } from '../db/prisma';
 import { Prisma } from '../generated/prisma/client';
 import { SyncError } from './errors';
 import type { DesyncKind, DesyncRow } from './types';
-import { desyncKindSchema, parseInput, specializationSchema } from './validation';
+import { desyncKindSchema, parseInput, specializationSchema, writerSchema } from './validation';
 
 /**
- * Pages of the current desyncs, read from the list the latest health check keeps (never a
- * scan of all pairs). Ordered by (since, user, specialization, kind): longest out of sync first.
+ * Pages of the current desyncs, read from the set the database keeps at every commit (never a
+ * scan of all pairs), each with the writer that caused it. Ordered by (since, user,
+ * specialization, kind): longest out of sync first.
  */
 
 export const MAX_SEARCH_LENGTH = 200;
@@ -16,6 +17,8 @@ const listSchema = z.strictObject({
   kind: desyncKindSchema.optional(),
   specialization: specializationSchema.optional(),
   search: z.string().max(10_000).optional(),
+  /** Exactly one writer (caused_by), e.g. "sql:legacy-x". */
+  causedBy: writerSchema.optional(),
   cursor: z.string().max(500).nullish(),
   offset: z.number().int().min(0).max(1_000_000_000).optional(),
   limit: z.number().int().min(1).max(500).optional(),
@@ -54,12 +57,14 @@ export interface DesyncFilters {
   kind?: DesyncKind;
   specialization?: string;
   search?: string;
+  causedBy?: string;
 }
 
 function whereClause(f: DesyncFilters) {
   const parts: Prisma.Sql[] = [];
   if (f.kind) parts.push(Prisma.sql`d.kind = ${f.kind}::"DesyncKind"`);
   if (f.specialization) parts.push(Prisma.sql`d.specialization_id = ${f.specialization}`);
+  if (f.causedBy) parts.push(Prisma.sql`d.caused_by = ${f.causedBy}`);
   // NUL bytes cannot occur in stored text; a search containing one matches nothing.
   const search = f.search?.replaceAll('\u0000', '').trim().slice(0, MAX_SEARCH_LENGTH);
   if (search) {
@@ -93,9 +98,11 @@ export async function listDesyncs(db: Db, opts: DesyncFilters & { cursor?: strin
         progress_level: number | null;
         license_level: number | null;
         since: Date;
+        caused_by: string;
       }[]
     >`
-      SELECT d.user_id, u.email, u.name, d.specialization_id, d.kind::text AS kind, d.progress_level, d.license_level, d.since
+      SELECT d.user_id, u.email, u.name, d.specialization_id, d.kind::text AS kind, d.progress_level, d.license_level, d.since,
+             d.caused_by
       FROM current_desyncs d LEFT JOIN users u ON u.id = d.user_id
       ${where(page)}
       ORDER BY d.since, d.user_id, d.specialization_id, d.kind::text
@@ -112,7 +119,27 @@ export async function listDesyncs(db: Db, opts: DesyncFilters & { cursor?: strin
     progressLevel: r.progress_level,
     licenseLevel: r.license_level,
     since: r.since,
+    causedBy: r.caused_by,
   }));
   const last = items.at(-1);
   return { items, total: count[0]?.n ?? 0, nextCursor: items.length === limit && last ? encodeCursor(last) : null };
+}
+
+/** At most this many writers are offered as a filter (the set rarely has more than a handful). */
+const MAX_WRITERS = 200;
+
+/**
+ * The writers that caused the current desyncs, for the "Caused by" filter: a loose index scan of
+ * (caused_by, since), one index probe per distinct writer, however many desyncs each caused.
+ */
+export async function listDesyncWriters(db: Db): Promise<string[]> {
+  const rows = await db.$queryRaw<{ w: string }[]>`
+    WITH RECURSIVE w AS (
+      (SELECT caused_by AS w FROM current_desyncs ORDER BY caused_by LIMIT 1)
+      UNION ALL
+      SELECT (SELECT d.caused_by FROM current_desyncs d WHERE d.caused_by > w.w ORDER BY d.caused_by LIMIT 1)
+      FROM w WHERE w.w IS NOT NULL
+    )
+    SELECT w FROM w WHERE w IS NOT NULL LIMIT ${MAX_WRITERS}`;
+  return rows.map((r) => r.w);
 }

@@ -11,7 +11,8 @@ export { readHealth, recordHealthSnapshot, getLatestHealthCheck, getLatestAudit,
 export { runFullAudit, type AuditProgress } from './audit-pass';
 export { compactCounters, readCausedByWriter } from './counters';
 export { expireFutureLicenses, getForeignWrites, setForeignWrites, requestedAudit } from './detection-state';
-export { listDesyncs } from './desyncs';
+export { listDesyncs, listDesyncWriters } from './desyncs';
+export { desyncsByWriter, type WriterCount } from './attribution';
 export { syncPair, type SyncPairResult } from './sync-pair';
 export { previewSync } from './plan';
 export { runSyncJob, startSyncJob, type SyncJobOptions } from './jobs';

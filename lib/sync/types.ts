@@ -73,6 +73,11 @@ export interface DesyncRow {
   progressLevel: number | null;
   licenseLevel: number | null;
   since: Date;
+  /**
+   * Who left the pair in this state, as the judge at commit recorded it: a staff email, "api:<key name>",
+   * "scheduler", "cli", "sql:<application_name or database user>" for any other writer, "audit" or "clock".
+   */
+  causedBy: string;
 }
 
 export interface SyncJobSummary {

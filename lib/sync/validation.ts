@@ -86,6 +86,14 @@ export const createLearnerSchema = plainObject(
 
 export const learnerIdSchema = id;
 
+/** A writer's name as recorded by the judge at commit (current_desyncs.caused_by, pair_events.writer). */
+export const MAX_WRITER_LENGTH = 320;
+export const writerSchema = z
+  .string({ error: 'must be text' })
+  .min(1, 'must not be empty')
+  .max(MAX_WRITER_LENGTH, `must be at most ${MAX_WRITER_LENGTH} characters`)
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+
 export const listLearnersSchema = z.strictObject({
   search: z.string().max(10_000).optional(),
   offset: z.number().int().min(0).max(1_000_000_000).optional(),

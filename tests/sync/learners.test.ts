@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   advanceLicense,
@@ -9,8 +9,9 @@ import {
   listLearnerHistory,
   listLearners,
   recordProgress,
+  syncPair,
 } from '../../lib/sync';
-import { db, rawClient } from '../support/db';
+import { db, rawClient, testDatabaseUrl } from '../support/db';
 import { createLearner as createLearnerRow, readPairRaw, testActor } from '../support/factories';
 
 let c: pg.Client;
@@ -93,6 +94,51 @@ describe("a learner's history", () => {
     const second = await listLearnerHistory(db, id, { offset: 2, limit: 2 });
     expect(second.items.map((e) => e.action)).toEqual(['ENROLL']);
     expect(first.items[0]).toMatchObject({ actor: testActor.label, reason: 'placement', specializationId: 'INTERNSHIP' });
+  });
+
+  it('includes foreign writes with their writer, side and before/after, in time order with the audit events', async () => {
+    const legacy = new pg.Client({ connectionString: testDatabaseUrl, application_name: 'legacy-x' });
+    await legacy.connect();
+    try {
+      const id = await createLearnerRow(c);
+      await enroll(db, id, 'COACH', testActor); // consistent: SyncWatch's write leaves no pair event
+      await legacy.query(`UPDATE user_licenses SET current_level = 2 WHERE user_id = $1`, [id]);
+      await syncPair(db, id, 'COACH', testActor); // the fix is the SYNC_PAIR event; a FIXED by SyncWatch is not listed again
+      await legacy.query(
+        `UPDATE specialization_progress SET current_level = 2, total_xp = 20000, completed_sessions = 10 WHERE user_id = $1`,
+        [id],
+      );
+
+      const { items, total } = await listLearnerHistory(db, id);
+      expect(items.map((e) => e.action)).toEqual(['FOREIGN_WRITE', 'SYNC_PAIR', 'FOREIGN_WRITE', 'ENROLL']);
+      expect(total).toBe(4);
+      expect(items.map((e) => e.at.getTime())).toEqual(items.map((e) => e.at.getTime()).sort((a, b) => b - a));
+      expect(items[2]).toMatchObject({
+        id: expect.stringMatching(/^event:\d+$/),
+        actor: 'sql:legacy-x',
+        origin: 'SQL',
+        source: 'DATABASE',
+        specializationId: 'COACH',
+        change: { effect: 'BROKE', kind: 'LEVEL_MISMATCH', side: 'license', applicationName: 'legacy-x' },
+        before: { license: { level: 1, startedAt: expect.any(String) } },
+        after: { license: { level: 2, startedAt: expect.any(String) } },
+        reason: null,
+        syncJobId: null,
+      });
+      expect(items[2]!.before).not.toHaveProperty('progress');
+      // A foreign write is listed whatever it did: this one broke the pair again.
+      expect(items[0]).toMatchObject({
+        actor: 'sql:legacy-x',
+        change: { effect: 'BROKE', kind: 'LEVEL_MISMATCH', side: 'progress' },
+        before: { progress: { level: 1, totalXp: 0, completedSessions: 0 } },
+        after: { progress: { level: 2, totalXp: 20000, completedSessions: 10 } },
+      });
+      expect(items[1]).toMatchObject({ origin: 'APP', source: 'APP', change: null });
+      // The same paging contract: offset and limit over the merged list.
+      expect((await listLearnerHistory(db, id, { offset: 1, limit: 2 })).items.map((e) => e.id)).toEqual([items[1]!.id, items[2]!.id]);
+    } finally {
+      await legacy.end();
+    }
   });
 });
 

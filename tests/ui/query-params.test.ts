@@ -12,6 +12,16 @@ describe('desync query parameters', () => {
     expect(desyncQueryString({ ...q })).toBe('?kind=LEVEL_MISMATCH&specialization=PLAYER&q=ana&page=3');
   });
 
+  it('keeps "Caused by" exactly as given, in the URL too, and refuses what no writer can be named', () => {
+    const q = parseDesyncQuery({ causedBy: 'sql:legacy-x', kind: 'LEVEL_MISMATCH' }, SPECS);
+    expect(q).toMatchObject({ causedBy: 'sql:legacy-x', kind: 'LEVEL_MISMATCH' });
+    expect(q.invalid).toBeUndefined();
+    expect(desyncQueryString({ ...q, page: 2 })).toBe('?kind=LEVEL_MISMATCH&causedBy=sql%3Alegacy-x&page=2');
+    expect(parseDesyncQuery({ causedBy: ' a b ' }, SPECS).causedBy).toBe(' a b ');
+    expect(parseDesyncQuery({ causedBy: 'x'.repeat(10_000) }, SPECS).invalid).toMatch(/Caused by/);
+    expect(parseDesyncQuery({ causedBy: 'a\u0000b' }, SPECS).invalid).toMatch(/Caused by/);
+  });
+
   it('turns unknown filter values into a readable notice, not an error', () => {
     expect(parseDesyncQuery({ kind: 'NOPE' }, SPECS).invalid).toMatch(/Unknown kind/);
     expect(parseDesyncQuery({ specialization: '<b>x</b>' }, SPECS).invalid).toMatch(/Unknown specialization/);

@@ -8,19 +8,21 @@ import { TableSkeleton } from '@/components/ui/skeletons';
 import { requireStaffPage } from '@/lib/auth/guards';
 import { desyncQueryString, parseDesyncQuery, type SearchParams } from '@/lib/data/query-params';
 import { listSpecializations } from '@/lib/data/specializations';
+import { getDb } from '@/lib/db/server';
 import { env } from '@/lib/env';
+import { listDesyncWriters } from '@/lib/sync';
 import { DESYNC_KINDS } from '@/lib/vocabulary';
 
 export const metadata: Metadata = { title: 'Desyncs' };
 
 export default async function DesyncsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const staff = await requireStaffPage('VIEW_DESYNCS');
-  const [params, specializations] = await Promise.all([searchParams, listSpecializations()]);
+  const [params, specializations, writers] = await Promise.all([searchParams, listSpecializations(), listDesyncWriters(getDb())]);
   const q = parseDesyncQuery(
     params,
     specializations.map((s) => s.id),
   );
-  const filters = { kind: q.kind, specialization: q.specialization, search: q.search };
+  const filters = { kind: q.kind, specialization: q.specialization, search: q.search, causedBy: q.causedBy };
 
   return (
     <>
@@ -33,9 +35,9 @@ export default async function DesyncsPage({ searchParams }: { searchParams: Prom
           </a>
         </div>
       </div>
-      <DesyncFilters kinds={DESYNC_KINDS} specializations={specializations} current={filters} />
+      <DesyncFilters kinds={DESYNC_KINDS} specializations={specializations} writers={writers} current={filters} />
       <Notices notices={q.notices} />
-      <Suspense key={JSON.stringify(q)} fallback={<TableSkeleton label="desyncs" columns={7} />}>
+      <Suspense key={JSON.stringify(q)} fallback={<TableSkeleton label="desyncs" columns={8} />}>
         <DesyncTable q={q} role={staff.role} />
       </Suspense>
     </>

@@ -23,6 +23,7 @@ export const GET = withStaff('VIEWER', 'EXPORT_DESYNCS', async ({ request, db })
         kind: q.kind,
         specialization: q.specialization,
         search: q.search,
+        causedBy: q.causedBy,
         cursor,
         limit: BATCH,
       });
@@ -42,6 +43,7 @@ export const GET = withStaff('VIEWER', 'EXPORT_DESYNCS', async ({ request, db })
       { header: 'License level', value: (r) => r.licenseLevel },
       { header: 'Kind', value: (r) => r.kind },
       { header: 'Out of sync since', value: (r) => r.since.toISOString() },
+      { header: 'Caused by', value: (r) => r.causedBy },
     ],
     batches(),
   );
