@@ -8,7 +8,7 @@ import { getEventHub } from './hub';
 import { eventStreamResponse, type EventStreamTiming } from './stream';
 
 // The stream serves the dashboard's figures and lists (VIEWER+); a refusal is audited under this.
-const ATTEMPTED: AttemptedAction = 'VIEW_DASHBOARD';
+const ATTEMPTED: AttemptedAction = 'VIEW_EVENTS';
 
 /**
  * The handler of GET /api/events (app/api/events/route.ts): a VIEWER+ event stream that

@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Db } from '../db/prisma';
 import { env } from '../env';
 import { getJobHealth, type JobHealth } from '../scheduler/job-health';
-import { getForeignWrites, getLatestAudit, readCausedByWriter, readHealth } from '../sync';
+import { getForeignWrites, getLatestAudit, getLatestHealthCheck, readCausedByWriter, readHealth } from '../sync';
 import type { HealthSnapshot } from '../sync/types';
 import { DESYNC_KINDS, FOREIGN_WRITE_MODES, SYNC_JOB_STATUSES, type ForeignWrites } from '../vocabulary';
 
@@ -65,7 +65,7 @@ function createMetrics(): SyncWatchMetrics {
     orphans: new Gauge({ name: 'syncwatch_orphans', help: 'Orphan progress or license rows at the latest health check.', registers }),
     lastHealthCheck: new Gauge({
       name: 'syncwatch_health_check_timestamp_seconds',
-      help: 'When the latest health check ran (Unix time).',
+      help: 'When the latest snapshot or full audit was stored (Unix time).',
       registers,
     }),
     jobDuration: new Histogram({
@@ -129,12 +129,13 @@ interface Figures {
   jobsByStatus: { status: string; _count: { _all: number } }[];
   runsBySchedule: { schedule: string; status: string; _count: { _all: number } }[];
   audit: HealthSnapshot | null;
+  stored: HealthSnapshot | null;
   caused: Map<string, number>;
   mode: ForeignWrites;
 }
 
 async function readFigures(db: Db, now: Date): Promise<Figures> {
-  const [latest, jobHealth, durations, jobsByStatus, runsBySchedule, audit, caused, mode] = await Promise.all([
+  const [latest, jobHealth, durations, jobsByStatus, runsBySchedule, audit, caused, mode, stored] = await Promise.all([
     readHealth(db),
     getJobHealth(db, now),
     db.syncJob.findMany({ where: { finishedAt: { not: null }, durationMs: { not: null } }, select: { status: true, durationMs: true } }),
@@ -143,8 +144,9 @@ async function readFigures(db: Db, now: Date): Promise<Figures> {
     getLatestAudit(db),
     readCausedByWriter(db),
     getForeignWrites(db),
+    getLatestHealthCheck(db),
   ]);
-  return { latest, jobHealth, durations, jobsByStatus, runsBySchedule, audit, caused, mode };
+  return { latest, jobHealth, durations, jobsByStatus, runsBySchedule, audit, caused, mode, stored };
 }
 
 const seconds = (d: Date | null | undefined) => (d ? d.getTime() / 1000 : null);
@@ -167,7 +169,7 @@ export async function renderMetrics(db: Db, now: Date = new Date()): Promise<{ b
   setKnown(m.pairs, latest?.totalPairs);
   setKnown(m.consistentPairs, latest?.consistentPairs);
   setKnown(m.orphans, latest?.orphans);
-  setKnown(m.lastHealthCheck, seconds(latest?.checkedAt));
+  setKnown(m.lastHealthCheck, seconds(f.stored?.checkedAt));
   m.desyncs.reset();
   if (latest) {
     for (const [specialization, counts] of Object.entries(latest.bySpecialization)) {
