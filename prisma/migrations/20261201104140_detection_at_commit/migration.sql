@@ -329,6 +329,13 @@ CREATE TRIGGER "user_licenses_note_update" AFTER UPDATE ON "user_licenses" FOR E
 -- below it (whose "earns the next level" it changes): those pairs are noted for the judge.
 CREATE FUNCTION "sw_requirements_note"(specs text[], levels integer[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+    -- Until this transaction commits, the WHEN clauses of every other transaction still use the
+    -- rules as they were: an XP write that crosses only a new threshold would go unnoted, and this
+    -- judge, which reads only what is committed, would miss it. So progress writers and a threshold
+    -- change exclude each other: this waits for the writers in flight (whose rows are then noted
+    -- below), and writers wait for this commit (and then see the regenerated rules). Threshold
+    -- changes are rare admin edits; two of them do not exclude each other (SHARE with SHARE).
+    LOCK TABLE "specialization_progress" IN SHARE MODE;
     -- Within this transaction the WHEN clauses still use the rules as they were: a row they then
     -- let through unnoted is at a level whose rules did not change, or is noted right here.
     PERFORM set_config('syncwatch.rules_changed', 'on', true);
@@ -391,6 +398,35 @@ CREATE TRIGGER "user_licenses_truncated" AFTER TRUNCATE ON "user_licenses"
     FOR EACH STATEMENT EXECUTE FUNCTION "sw_pair_table_truncated"();
 CREATE TRIGGER "current_desyncs_truncated" AFTER TRUNCATE ON "current_desyncs"
     FOR EACH STATEMENT EXECUTE FUNCTION "sw_desyncs_truncated"();
+
+-- The desync counters follow the set itself, in the statement that changes it, whoever writes it:
+-- the judge, or a hand deleting entries (a clean-up, a tamperer). Counters and set then never
+-- disagree (a TRUNCATE resets both), so the audit's correction of the counters measures counters
+-- written to directly, and a set edited by hand is drift once (its entries), not twice.
+CREATE FUNCTION "sw_desyncs_counted"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO "sw_count_deltas" ("scope", "key", "n")
+            SELECT 'desyncs', n."kind"::text || ':' || n."specialization_id", count(*) FROM new_rows n GROUP BY n."kind", n."specialization_id";
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO "sw_count_deltas" ("scope", "key", "n")
+            SELECT 'desyncs', o."kind"::text || ':' || o."specialization_id", -count(*) FROM old_rows o GROUP BY o."kind", o."specialization_id";
+    ELSE
+        -- An entry's kind or specialization changed in place (never by the judge, which only updates levels).
+        INSERT INTO "sw_count_deltas" ("scope", "key", "n")
+            VALUES ('desyncs', OLD."kind"::text || ':' || OLD."specialization_id", -1),
+                   ('desyncs', NEW."kind"::text || ':' || NEW."specialization_id", 1);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER "current_desyncs_count_insert" AFTER INSERT ON "current_desyncs"
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "sw_desyncs_counted"();
+CREATE TRIGGER "current_desyncs_count_delete" AFTER DELETE ON "current_desyncs"
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "sw_desyncs_counted"();
+CREATE TRIGGER "current_desyncs_count_update" AFTER UPDATE OF "kind", "specialization_id" ON "current_desyncs" FOR EACH ROW
+    WHEN (OLD."kind" IS DISTINCT FROM NEW."kind" OR OLD."specialization_id" IS DISTINCT FROM NEW."specialization_id")
+    EXECUTE FUNCTION "sw_desyncs_counted"();
 
 -- Judges pairs: locks them, classifies them on the latest committed state (plus this
 -- transaction's own writes), brings their entries in the desync set and its counters up to date,
@@ -464,10 +500,11 @@ BEGIN
         FROM verdict v
         WHERE v.effect IS NOT NULL OR (p_writer_kind = 'SQL' AND v.side IS NOT NULL)
         RETURNING "id", "user_id", "specialization_id"),
+    -- The desync counters follow these two writes by the set's own triggers (sw_desyncs_counted).
     removed AS (
         DELETE FROM "current_desyncs" d USING verdict v
         WHERE d."user_id" = v.user_id AND d."specialization_id" = v.spec AND d."kind" IS DISTINCT FROM v.kind
-        RETURNING d."specialization_id", d."kind"),
+        RETURNING 1),
     upserted AS (
         INSERT INTO "current_desyncs" ("user_id", "specialization_id", "kind", "progress_level", "license_level", "since", "caused_by", "cause_event_id")
         SELECT v.user_id, v.spec, v.kind, v.pl, v.ll, clock_timestamp(), p_writer, e."id"
@@ -475,14 +512,9 @@ BEGIN
         WHERE v.kind IS NOT NULL AND (v.effect IS NOT NULL OR v.old_pl IS DISTINCT FROM v.pl OR v.old_ll IS DISTINCT FROM v.ll)
         ON CONFLICT ("user_id", "specialization_id", "kind") DO UPDATE
             SET "progress_level" = EXCLUDED."progress_level", "license_level" = EXCLUDED."license_level"
-        RETURNING ("xmax" = 0) AS inserted, "specialization_id", "kind"),
+        RETURNING 1),
     deltas AS (
         INSERT INTO "sw_count_deltas" ("scope", "key", "n")
-        SELECT 'desyncs', c.kind || ':' || c.spec, sum(c.n) FROM (
-            SELECT r."specialization_id" AS spec, r."kind"::text AS kind, -1 AS n FROM removed r
-            UNION ALL SELECT u."specialization_id", u."kind"::text, 1 FROM upserted u WHERE u.inserted) c
-        GROUP BY c.kind, c.spec HAVING sum(c.n) <> 0
-        UNION ALL
         SELECT 'caused', p_writer, count(*) FROM verdict v WHERE v.effect IN ('BROKE', 'CHANGED') HAVING count(*) > 0
         RETURNING 1)
     SELECT (SELECT count(*) FROM verdict v WHERE v.effect IS NOT NULL
@@ -555,6 +587,13 @@ BEGIN
     PERFORM set_config('syncwatch.judge', 'running', true);
     DELETE FROM "sw_pending_tx" WHERE "xid" = x;
     IF current_setting('syncwatch.rules_changed', true) = 'on' THEN
+        -- Threshold changes of different specializations (one specialization's are serialized by its
+        -- level check) regenerate one after the other: two concurrent CREATE OR REPLACE of one
+        -- function fail with "tuple concurrently updated", and the later must read the thresholds
+        -- the earlier committed. A table lock (self-conflicting, compatible with the judges' reads
+        -- of sw_state and with its updates): acquiring a relation lock also takes in the catalog
+        -- changes committed meanwhile, so the function replaced is the one the earlier committed.
+        LOCK TABLE "sw_state" IN SHARE UPDATE EXCLUSIVE MODE;
         PERFORM "sw_regenerate_rules"();
         PERFORM set_config('syncwatch.rules_changed', '', true);
     END IF;
