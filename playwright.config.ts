@@ -39,10 +39,10 @@ export default defineConfig({
   projects: [
     { name: 'setup', testMatch: /auth\.setup\.ts$/ },
     {
-      // Tests that count the whole database, run health checks or sync everything: one at a
-      // time, so no test sees another's data move under it.
+      // Tests that count the whole database, run full audits or sync everything, or watch the
+      // figures move live: one at a time, so no test sees another's data move under it.
       name: 'shared-data',
-      testMatch: /(a11y|api-keys|audit|dashboard|desyncs|jobs|learners|viewer|xss)\.spec\.ts$/,
+      testMatch: /(a11y|api-keys|audit|dashboard|desyncs|jobs|learners|live|viewer|xss)\.spec\.ts$/,
       dependencies: ['setup'],
       workers: 1,
       use: { storageState: storageStateFor('admin') },

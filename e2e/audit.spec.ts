@@ -1,4 +1,4 @@
-import { allTableRows, expect, runFullAudit, staff, tableHeaders, test } from './fixtures';
+import { allTableRows, expect, staff, tableHeaders, test } from './fixtures';
 
 test.describe('audit log', () => {
   test("the audit log filters by actor and action, the URL reproduces the view, and the rows are the database's", async ({
@@ -9,9 +9,8 @@ test.describe('audit log', () => {
   }) => {
     const admin = staff('admin');
     // Something the admin does that is audited: a row sync.
+    // (The desync is listed at once: the database keeps the set at every commit.)
     const learner = await factory.learner([{ spec: 'PLAYER', progressLevel: 2, licenseLevel: 1 }]);
-    await page.goto('/');
-    await runFullAudit(page, sql);
     await page.goto('/desyncs');
     await page.getByLabel('Search learners').fill(learner.email);
     await page.getByLabel('Search learners').press('Enter');

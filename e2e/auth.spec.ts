@@ -54,14 +54,15 @@ test.describe('sign-in', () => {
       'Pairs checked',
       'Desyncs',
       'Orphans',
-      'Last health check',
+      'Last full audit',
+      'Foreign writes',
       'Last sync job',
       'Next scheduled sync',
     ]) {
       await expect(figure(page, label), label).toBeVisible();
     }
     await expect(page.getByRole('main')).toContainText(/On schedule|Overdue/);
-    await expect(page.getByRole('button', { name: 'Run health check' })).toBeEnabled();
+    await expect(page.getByRole('button', { name: 'Run full audit' })).toBeEnabled();
     await expect(page.getByRole('button', { name: 'Sync now' })).toBeEnabled();
   });
 

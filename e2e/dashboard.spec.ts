@@ -1,15 +1,20 @@
 import {
   desyncsByKindOnScreen,
+  E2E_POLL_SECONDS,
   expect,
   expectedFigures,
   figure,
   figureNumber,
   figureText,
-  latestHealthCheckId,
+  forcePolling,
+  liveIndicator,
+  POLLING,
   SEEDED_KINDS,
   runFullAudit,
+  tableRows,
   test,
   type Figures,
+  type Sql,
 } from './fixtures';
 import type { Page } from '@playwright/test';
 
@@ -22,6 +27,31 @@ function expectRateShown(shown: number, expected: Figures) {
   expect(neverFull || Math.abs(shown - exact) <= 0.05 + 1e-9, `rate shown ${shown}% vs exact ${exact.toFixed(3)}%`).toBe(true);
 }
 
+/**
+ * Desyncs caused (a pair broken, or its kind changed) per writer in the last 24 hours, from SQL,
+ * as the chart's table lists them: [writer, count], most first; past 9 writers, the first 8 and
+ * "N other writers" with the rest's sum.
+ */
+async function desyncsByWriter(sql: Sql): Promise<string[][]> {
+  const rows = await sql<{ writer: string; n: number }>(
+    `SELECT writer, count(*)::int AS n FROM pair_events
+     WHERE at >= now() - interval '24 hours' AND effect IN ('BROKE', 'CHANGED')
+     GROUP BY writer ORDER BY n DESC, writer`,
+  );
+  const shown = rows.length > 9 ? rows.slice(0, 8) : rows;
+  const rest = rows.slice(shown.length);
+  return [
+    ...shown.map((r) => [r.writer, String(r.n)]),
+    ...(rest.length ? [[`${rest.length} other writers`, String(rest.reduce((n, r) => n + r.n, 0))]] : []),
+  ];
+}
+
+/** The "Drift N" of the "Last full audit" figure; null while it shows none ("Never"). */
+async function driftShown(page: Page): Promise<number | null> {
+  const m = /Drift\s+(\d[\d,]*)/.exec(await figureText(page, 'Last full audit'));
+  return m ? Number(m[1]!.replace(/,/g, '')) : null;
+}
+
 async function expectFiguresMatch(page: Page, expected: Figures) {
   await expect.poll(() => figureNumber(page, 'Pairs checked')).toBe(expected.totalPairs);
   expectRateShown(await figureNumber(page, 'Consistency rate'), expected);
@@ -32,28 +62,49 @@ async function expectFiguresMatch(page: Page, expected: Figures) {
 }
 
 test.describe('dashboard figures', () => {
-  test('2. the consistency rate and desync counts on screen equal the figures computed with SQL', async ({ page, sql, factory }) => {
+  test('2. the consistency rate and desync counts on screen equal the figures computed with SQL, with no check run', async ({
+    page,
+    sql,
+    factory,
+  }) => {
     // A few desyncs of this test's own on top of the seed's, so the figures are not only the seed's.
     await factory.learners(3, (i) => [
       { spec: 'PLAYER', progressLevel: 3, licenseLevel: i === 0 ? 2 : 3 },
       { spec: 'COACH', progressLevel: i === 1 ? 2 : null, licenseLevel: i === 2 ? 2 : null },
     ]);
+    // No audit: the figures are kept at every commit, so the factory's raw SQL is in them already.
     await page.goto('/');
-    await runFullAudit(page, sql);
     const expected = await expectedFigures(sql);
     expect(expected.desyncs).toBeGreaterThan(0);
     for (const kind of SEEDED_KINDS) expect(expected.byKind[kind], kind).toBeGreaterThan(0);
     await expectFiguresMatch(page, expected);
 
+    // Who caused them: the hidden table of "Desyncs by writer (24 h)" is pair_events' count.
+    const byWriter = page.getByRole('table', { name: 'Desyncs by writer (24 h)' });
+    expect(await tableRows(byWriter)).toEqual(await desyncsByWriter(sql));
+    expect((await tableRows(byWriter)).map((r) => r[0])).toContain('sql:e2e-tests'); // the factory's raw SQL
+    // What foreign writes get: the mode the triggers read.
+    const [{ mode } = { mode: '' }] = await sql<{ mode: string }>('SELECT foreign_writes::text AS mode FROM sw_state');
+    await expect(figure(page, 'Foreign writes').locator('[data-value]')).toHaveText(mode.toLowerCase());
+
+    // The full audit finds nothing to correct (drift 0), and the figures stay what they were.
+    const auditId = await runFullAudit(page, sql);
+    const [audit] = await sql<{ drift: number }>('SELECT drift FROM health_checks WHERE id = $1', [auditId]);
+    expect(audit!.drift, 'drift of a run whose every write went through the triggers').toBe(0);
+    await expect.poll(() => driftShown(page)).toBe(0);
+    await expectFiguresMatch(page, expected);
+
     // The same figures after a full reload (server render, not only the client's cache).
     await page.reload();
     await expectFiguresMatch(page, expected);
+    expect(await tableRows(byWriter)).toEqual(await desyncsByWriter(sql));
   });
 
   test('2. orphans (rows whose learner is gone, possible only when constraints are bypassed) are counted', async ({ page, sql }) => {
     const [{ su } = { su: false }] = await sql<{ su: boolean }>('SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user');
     test.skip(!su, 'needs a superuser to bypass the foreign keys');
     const [{ id: ghost } = { id: 0 }] = await sql<{ id: number }>('SELECT coalesce(max(id), 0) + 1000000 AS id FROM users');
+    // Bypassing the foreign keys bypasses the triggers too: only the full audit can find it.
     await sql(
       `DO $$ BEGIN
          SET LOCAL session_replication_role = replica;
@@ -63,69 +114,77 @@ test.describe('dashboard figures', () => {
     );
     try {
       await page.goto('/');
-      await runFullAudit(page, sql);
+      const auditId = await runFullAudit(page, sql);
       const expected = await expectedFigures(sql);
       expect(expected.orphans).toBe(1);
       await expect.poll(() => figureNumber(page, 'Orphans')).toBe(1);
       await expectFiguresMatch(page, expected);
+      // What the audit had to correct is drift, and the figure says so.
+      const [audit] = await sql<{ drift: number }>('SELECT drift FROM health_checks WHERE id = $1', [auditId]);
+      expect(audit!.drift).toBeGreaterThan(0);
+      await expect.poll(() => driftShown(page)).toBe(audit!.drift);
     } finally {
       await sql('DELETE FROM current_desyncs WHERE user_id = $1', [ghost]);
       await sql('DELETE FROM specialization_progress WHERE user_id = $1', [ghost]);
     }
   });
 
-  test('11. "Run health check" adds a health check and updates "Last health check"', async ({ page, sql }) => {
+  test('11. "Run full audit" stores an audit and updates "Last full audit" with its time, drift and duration', async ({ page, sql }) => {
     await page.goto('/');
     const [{ n: before } = { n: '0' }] = await sql<{ n: string }>('SELECT count(*) AS n FROM health_checks');
-    const shownBefore = await figure(page, 'Last health check')
-      .locator('time')
-      .first()
-      .getAttribute('datetime')
-      .catch(() => null);
+    const shownTime = figure(page, 'Last full audit').locator('time').first();
+    // "Never" (no time) before the first audit of the run.
+    const shownBefore = (await shownTime.count()) ? await shownTime.getAttribute('datetime') : null;
 
     const id = await runFullAudit(page, sql);
     const [{ n: after } = { n: '0' }] = await sql<{ n: string }>('SELECT count(*) AS n FROM health_checks');
     expect(Number(after)).toBe(Number(before) + 1);
 
-    const [check] = await sql<{ checked_at: Date }>('SELECT checked_at FROM health_checks WHERE id = $1', [id]);
-    const time = figure(page, 'Last health check').locator('time').first();
-    await expect(time).toHaveAttribute('datetime', check!.checked_at.toISOString());
-    expect(await time.getAttribute('datetime')).not.toBe(shownBefore);
-    // "time and how long ago"; the absolute time on hover.
-    expect(await figureText(page, 'Last health check')).toMatch(/just now|second|minute|ago/i);
-    await expect(time).toHaveAttribute('title', /\d/);
-    // The result is announced.
+    const [audit] = await sql<{ checked_at: Date; kind: string; drift: number; duration_ms: number }>(
+      'SELECT checked_at, kind::text AS kind, drift, duration_ms FROM health_checks WHERE id = $1',
+      [id],
+    );
+    expect(audit!.kind).toBe('AUDIT');
+    await expect(shownTime).toHaveAttribute('datetime', audit!.checked_at.toISOString());
+    expect(await shownTime.getAttribute('datetime')).not.toBe(shownBefore);
+    // "time and how long ago"; the absolute time on hover; then "Drift N · took X".
+    expect(await figureText(page, 'Last full audit')).toMatch(/just now|second|minute|ago/i);
+    await expect(shownTime).toHaveAttribute('title', /\d/);
+    await expect(figure(page, 'Last full audit')).toContainText(new RegExp(`Drift ${audit!.drift} · took \\d`));
+    // The result is announced, with its drift.
     await expect(
       page
         .locator('[aria-live]')
-        .filter({ hasText: /health check/i })
+        .filter({ hasText: new RegExp(`full audit done.*drift ${audit!.drift}`, 'i') })
         .first(),
     ).toBeVisible();
   });
 });
 
 test.describe('auto-refresh', () => {
-  test('3. a desync written by raw SQL appears without a reload within one refresh interval, and not while auto-refresh is off', async ({
+  test('3. polling: a raw-SQL desync appears without a reload within one refresh interval, and not while auto-refresh is off', async ({
     page,
-    adminPage,
     sql,
     factory,
+    consoleGuard,
   }) => {
     test.slow();
     const interval = 5;
+    // The event stream down: the tab can only poll (e2e/live.spec.ts tests the stream).
+    await forcePolling(page, consoleGuard);
     await page.goto('/');
     await expect(page.getByRole('switch', { name: 'Auto-refresh' })).toBeChecked(); // on by default
-    await expect(page.getByLabel('Refresh every')).toHaveValue('10'); // default 10 s
+    // The default is the server's DASHBOARD_POLL_SECONDS, and the page says it polls.
+    await expect(page.getByLabel('Refresh every')).toHaveValue(String(E2E_POLL_SECONDS));
+    await expect(liveIndicator(page)).toHaveText(`Polling every ${E2E_POLL_SECONDS} s`);
     await page.getByLabel('Refresh every').selectOption(String(interval));
-    await runFullAudit(page, sql);
+    await expect(liveIndicator(page)).toHaveText(`Polling every ${interval} s`);
     const start = await expectedFigures(sql);
     await expect.poll(() => figureNumber(page, 'Desyncs')).toBe(start.desyncs);
     await page.evaluate(() => ((window as unknown as { __e2eNoReload: boolean }).__e2eNoReload = true));
 
-    // Another admin's tab runs the health check; this tab only polls.
+    // Raw SQL breaks a pair, and no check runs: the database counts it at commit; this tab polls.
     await factory.learner([{ spec: 'PLAYER', progressLevel: 2, licenseLevel: null }]);
-    await adminPage.goto('/');
-    await runFullAudit(adminPage, sql);
     await expect
       .poll(() => figureNumber(page, 'Desyncs'), {
         timeout: (interval + 3) * 1000,
@@ -133,11 +192,11 @@ test.describe('auto-refresh', () => {
       })
       .toBe(start.desyncs + 1);
 
-    // Auto-refresh off: a newer check does not reach this tab...
+    // Auto-refresh off: a newer desync does not reach this tab...
     await page.getByRole('switch', { name: 'Auto-refresh' }).click();
     await expect(page.getByRole('switch', { name: 'Auto-refresh' })).not.toBeChecked();
+    await expect(liveIndicator(page)).toHaveText('Auto-refresh off');
     await factory.learner([{ spec: 'COACH', progressLevel: null, licenseLevel: 2 }]);
-    await runFullAudit(adminPage, sql);
     const waitUntil = Date.now() + (interval * 2 + 1) * 1000;
     while (Date.now() < waitUntil) {
       expect(await figureNumber(page, 'Desyncs'), 'no refresh while auto-refresh is off').toBe(start.desyncs + 1);
@@ -150,15 +209,17 @@ test.describe('auto-refresh', () => {
     await expect.poll(() => figureNumber(page, 'Desyncs'), { timeout: (interval + 3) * 1000 }).toBe(start.desyncs + 2);
     expect(await page.evaluate(() => (window as unknown as { __e2eNoReload?: boolean }).__e2eNoReload)).toBe(true);
     await expect(page.getByText('Last updated')).toBeVisible();
-    expect(await latestHealthCheckId(sql)).toBeGreaterThan(0);
   });
 
-  test('polling pauses while the tab is hidden and resumes when it is shown', async ({ page }) => {
+  test('polling pauses while the tab is hidden and resumes when it is shown', async ({ page, consoleGuard }) => {
+    await forcePolling(page, consoleGuard);
     await page.goto('/');
+    await expect(liveIndicator(page)).toHaveText(POLLING);
     await page.getByLabel('Refresh every').selectOption('5');
+    // The dashboard's polls (its figures and the running job), not the probes of the event stream.
     let polls = 0;
     page.on('request', (req) => {
-      if (req.resourceType() === 'fetch' && req.method() === 'GET') polls++;
+      if (req.resourceType() === 'fetch' && req.method() === 'GET' && new URL(req.url()).pathname !== '/api/events') polls++;
     });
     await expect.poll(() => polls, { timeout: 10_000, message: 'the page polls while visible' }).toBeGreaterThan(0);
 

@@ -9,7 +9,6 @@ import {
   figureNumber,
   normalizeCode,
   parseCsv,
-  runFullAudit,
   selectByCode,
   staff,
   tableHeaders,
@@ -58,6 +57,14 @@ function desyncTable(page: Page) {
   return page.getByRole('table', { name: 'Desyncs' });
 }
 
+/** One column's cells of the rows the table shows, by header name (lower case). */
+async function columnOf(table: Locator, name: string): Promise<string[]> {
+  const headers = (await tableHeaders(table)).map((h) => h.toLowerCase());
+  const i = headers.indexOf(name);
+  expect(i, `column "${name}" in ${headers.join(', ')}`).toBeGreaterThanOrEqual(0);
+  return (await tableRows(table)).map((r) => r[i]!);
+}
+
 /** The rows the table shows once it has settled after a navigation. */
 async function shownKeys(page: Page): Promise<RowKey[]> {
   const table = desyncTable(page);
@@ -100,14 +107,17 @@ test.describe('desync list', () => {
           ? { spec: 'PLAYER', progressLevel: 2, licenseLevel: null }
           : { spec: 'INTERNSHIP', progressLevel: null, licenseLevel: 2 },
     ]);
-    await page.goto('/');
-    await runFullAudit(page, sql);
-
+    // Listed at once: the database keeps the set at every commit (no check runs).
     await page.goto('/desyncs');
+    await expect(page.getByRole('main')).toContainText(
+      /Kept at every commit by the database, whoever writes\. (Last full audit .+, drift \d+\.|No full audit has run yet\.)/,
+    );
     await searchLearners(page, factory.tag);
     const page1 = await shownKeys(page);
     expect(page1.length, 'the first page is full and there is a next one').toBeGreaterThan(0);
     expect(page1.length).toBeLessThan(60);
+    // Each names its writer: the factory's raw SQL.
+    expect(new Set(await columnOf(desyncTable(page), 'caused by'))).toEqual(new Set(['sql:e2e-tests']));
     await expect(page.getByRole('link', { name: 'Previous' })).toHaveAttribute('aria-disabled', 'true');
 
     await page.getByRole('link', { name: 'Next' }).click();
@@ -163,6 +173,19 @@ test.describe('desync list', () => {
     // Back restores the previous view.
     await page.goBack();
     await expect(page).toHaveURL(/PLAYER/);
+
+    // "Caused by": the writer's desyncs only, from the URL (causedBy) as from the select.
+    await adminPage.goto(`/desyncs?q=${factory.tag}`);
+    const causedBy = adminPage.getByLabel('Caused by');
+    await expect(causedBy.locator('option').first()).toHaveText('All writers');
+    await causedBy.selectOption('sql:e2e-tests');
+    await expect(adminPage).toHaveURL((url) => url.searchParams.get('causedBy') === 'sql:e2e-tests');
+    expect((await rowKeys(desyncTable(adminPage), await allTableRows(adminPage, 'Desyncs'))).sort()).toEqual(
+      await expectedKeys(sql, learners),
+    );
+    await adminPage.goto(`/desyncs?q=${factory.tag}&causedBy=${encodeURIComponent('sql:nobody-e2e')}`);
+    await expect(adminPage.getByLabel('Caused by')).toHaveValue('sql:nobody-e2e');
+    expect(await shownKeys(adminPage)).toEqual([]);
   });
 
   test('5. the row "Sync" button repairs exactly that pair; the row goes, the rate rises, an audit entry names the admin', async ({
@@ -176,7 +199,6 @@ test.describe('desync list', () => {
       { spec: 'COACH', progressLevel: 2, licenseLevel: null },
     ]);
     await page.goto('/');
-    await runFullAudit(page, sql);
     const before = await expectedFigures(sql);
     const keysBefore = await desyncKeys(sql);
     await expect.poll(() => figureNumber(page, 'Desyncs')).toBe(before.desyncs);
@@ -248,8 +270,6 @@ test.describe('desync list', () => {
     const learners = await factory.learners(110, (i) => [
       i % 2 === 0 ? { spec: 'PLAYER', progressLevel: 2, licenseLevel: null } : { spec: 'COACH', progressLevel: 2, licenseLevel: 1 },
     ]);
-    await page.goto('/');
-    await runFullAudit(page, sql);
     await page.goto('/desyncs');
     await searchLearners(page, factory.tag);
     await selectByCode(page.getByLabel('Kind'), 'MISSING_LICENSE');
@@ -276,12 +296,13 @@ test.describe('desync list', () => {
       expect(i, `CSV column "${name}" in ${h.join(', ')}`).toBeGreaterThanOrEqual(0);
       return i;
     };
-    const [email, spec, kind, progress, license] = [
+    const [email, spec, kind, progress, license, causedBy] = [
       col('email'),
       col('specialization'),
       col('kind'),
       col('progress level'),
       col('license level'),
+      col('caused by'),
     ];
     const csvKeys = records
       .map((r) =>
@@ -295,6 +316,8 @@ test.describe('desync list', () => {
       )
       .sort();
     expect(csvKeys).toEqual(tableKeys);
+    // Who caused each: the factory's raw SQL, as in the table.
+    expect(new Set(records.map((r) => r[causedBy]))).toEqual(new Set(['sql:e2e-tests']));
   });
 
   test('bad query parameters give a clamped or empty result or a readable error, never a 500 or script execution', async ({

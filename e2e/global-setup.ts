@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from '../tooling/build';
-import { appBuildIsStale, buildIfStale, runLogged, startServer, tail, type NextApp, type RunningServer } from '../tooling/next-server';
-import { E2E_LEARNERS, ENV, STAFF } from './support/run';
+import { appBuildIsStale, buildIfStale, runLogged, startServer, tail, type RunningServer } from '../tooling/next-server';
+import { E2E_APP, E2E_LEARNERS, E2E_POLL_SECONDS, ENV, STAFF } from './support/run';
 
 /**
  * Prepares one E2E run and returns its teardown:
@@ -18,8 +18,6 @@ import { E2E_LEARNERS, ENV, STAFF } from './support/run';
  */
 
 const root = path.resolve(import.meta.dirname, '..');
-/** The run's production build: its own distDir, type-checked with its own tsconfig (see next.config.ts). */
-const E2E_APP: NextApp = { distDir: '.next-e2e', tsconfig: 'tsconfig.e2e.json' };
 const RUN_DIR = path.join(root, 'e2e', '.run');
 const log = (m: string) => console.log(`[e2e] ${m}`);
 
@@ -201,8 +199,7 @@ export default async function globalSetup() {
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
     // With NODE_ENV=production, NEXT_DIST_DIR and NEXT_TSCONFIG_PATH of E2E_APP (tooling/next-server.ts).
-    const appEnv: NodeJS.ProcessEnv = {
-      ...process.env,
+    const runEnv: Record<string, string> = {
       DATABASE_URL: db.url,
       PORT: String(port),
       NEXTAUTH_URL: baseUrl,
@@ -213,7 +210,14 @@ export default async function globalSetup() {
       // Every test signs in through the same address; the limiter is not what this suite tests.
       LOGIN_MAX_ATTEMPTS: '1000',
       LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '10000',
+      // The pages poll this seldom while the event stream is down: what a test sees change within
+      // seconds came as an event (see E2E_POLL_SECONDS).
+      DASHBOARD_POLL_SECONDS: String(E2E_POLL_SECONDS),
+      // The factories write a pair's two rows in two statements, as legacy code does: observed,
+      // never refused or completed (docs/decisions/014).
+      FOREIGN_WRITES: 'observe',
     };
+    const appEnv: NodeJS.ProcessEnv = { ...process.env, ...runEnv };
     delete appEnv.CONSISTENCY_TARGET; // the default target (99.9%)
 
     await buildAppIfStale(appEnv);
@@ -232,6 +236,7 @@ export default async function globalSetup() {
     process.env[ENV.baseUrl] = baseUrl;
     process.env[ENV.databaseUrl] = db.url;
     process.env[ENV.serverLog] = logFile;
+    process.env[ENV.appEnv] = JSON.stringify(runEnv);
     log(
       `SyncWatch (production build) at ${baseUrl}, ready in ${((Date.now() - started) / 1000).toFixed(0)} s; ` +
         `server log in ${path.relative(root, logFile)}.`,

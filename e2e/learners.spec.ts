@@ -81,7 +81,19 @@ test.describe('learner pages', () => {
     await expect(player).toContainText(/Next: level 3 needs [\d,]+ XP and [\d,]+ sessions/);
     await expect(coach).toContainText('Out of sync: Level mismatch');
     await expect(player.getByRole('button', { name: 'Sync this pair' })).toHaveCount(0);
-    expect(await historyRows(page, 0)).toEqual([]);
+    // The factory wrote the pairs by raw SQL, progress then license, in two statements: four
+    // foreign writes, each with what it did to its pair's verdict, by the tests' connection.
+    const foreign = await historyRows(page, 4);
+    for (const r of foreign) {
+      expect(r[1], 'who').toMatch(/^sql:e2e-tests\b.*application e2e-tests/);
+      expect(r[2], 'source').toBe('SQL');
+    }
+    expect(foreign.map((r) => `${r[4]} ${r[3]}`).sort()).toEqual([
+      'COACH FOREIGN_WRITE wrote license, changed it to Level mismatch',
+      'COACH FOREIGN_WRITE wrote progress, broke it: Missing license',
+      'PLAYER FOREIGN_WRITE wrote license, fixed it',
+      'PLAYER FOREIGN_WRITE wrote progress, broke it: Missing license',
+    ]);
 
     // Record progress: exactly what level 3 needs more than level 2; progress and license follow.
     const record = player.getByRole('form', { name: 'Record progress' });
@@ -89,7 +101,7 @@ test.describe('learner pages', () => {
     await record.getByLabel('Sessions completed').fill(String(req.get(3)!.sessions - req.get(2)!.sessions));
     await record.getByRole('button', { name: 'Record progress' }).click();
     await expect(toast(page, /Recorded progress in PLAYER: progress 3 · license 3/)).toBeVisible();
-    let history = await historyRows(page, 1);
+    let history = await historyRows(page, 5);
     expect(history[0]!.join(' | ')).toMatch(
       new RegExp(`${admin.email} \\| ADMIN \\| RECORD_PROGRESS \\| PLAYER \\| progress 2 · license 2.*→ progress 3 · license 3`),
     );
@@ -101,7 +113,7 @@ test.describe('learner pages', () => {
     await advance.getByLabel('Reason (optional)').fill('E2E advance');
     await advance.getByRole('button', { name: 'Advance license' }).click();
     await expect(toast(page, /Advanced the PLAYER license to level 5/)).toBeVisible();
-    history = await historyRows(page, 2);
+    history = await historyRows(page, 6);
     expect(history[0]!.join(' | ')).toMatch(
       /ADVANCE_LICENSE \| PLAYER \| progress 3 · license 3.*→ progress 5 · license 5.* \| E2E advance$/,
     );
@@ -113,7 +125,7 @@ test.describe('learner pages', () => {
     await demote.getByLabel('Reason (required)').fill('E2E demote');
     await demote.getByRole('button', { name: 'Demote' }).click();
     await expect(toast(page, /Demoted the PLAYER license to level 2/)).toBeVisible();
-    history = await historyRows(page, 3);
+    history = await historyRows(page, 7);
     expect(history[0]!.join(' | ')).toMatch(
       /DEMOTE_LICENSE \| PLAYER \| progress 5 · license 5.*→ progress 2 · license 2.* \| E2E demote$/,
     );
@@ -123,7 +135,7 @@ test.describe('learner pages', () => {
     await coach.getByRole('button', { name: 'Sync this pair' }).click();
     await expect(toast(page, /Synced COACH/)).toBeVisible();
     await expect(coach).toContainText('Consistent');
-    history = await historyRows(page, 4);
+    history = await historyRows(page, 8);
     expect(history[0]!.join(' | ')).toMatch(/SYNC_PAIR \| COACH/);
     expect(await pairRows(sql, learner.id, 'COACH')).toBe('3/3');
 
@@ -134,7 +146,7 @@ test.describe('learner pages', () => {
     await expect(toast(page, /Enrolled in INTERNSHIP: progress 1 · license 1/)).toBeVisible();
     await expect(page.getByRole('region', { name: 'INTERNSHIP' })).toContainText('Consistent');
     await expect(enroll).toHaveCount(0);
-    history = await historyRows(page, 5);
+    history = await historyRows(page, 9);
     expect(history[0]!.join(' | ')).toMatch(/ENROLL \| INTERNSHIP \| progress none · license none.*→ progress 1 · license 1/);
 
     // One audit event per write, naming the admin.

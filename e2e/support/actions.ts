@@ -1,15 +1,19 @@
 import { expect, type Page } from '@playwright/test';
-import { latestHealthCheckId, type JobRow, type Sql } from './sql';
+import { latestAuditId, type JobRow, type Sql } from './sql';
 
 /** Actions through the UI that several tests need, each waiting until the database shows its effect. */
 
-/** Clicks "Run full audit" on the dashboard and waits until the audit is stored. */
+/**
+ * Clicks "Run full audit" on the dashboard and waits until the audit is stored (a health_checks
+ * row of kind AUDIT); returns its id. The figures need no audit (they are kept at every commit):
+ * tests run one to check the audit itself, or to find what bypassed the triggers.
+ */
 export async function runFullAudit(page: Page, sql: Sql): Promise<number> {
-  const before = await latestHealthCheckId(sql);
+  const before = await latestAuditId(sql);
   if (new URL(page.url()).pathname !== '/') await page.goto('/');
   await page.getByRole('button', { name: 'Run full audit' }).click();
-  await expect.poll(() => latestHealthCheckId(sql), { message: 'a new health check is stored', timeout: 30_000 }).toBeGreaterThan(before);
-  return latestHealthCheckId(sql);
+  await expect.poll(() => latestAuditId(sql), { message: 'a new full audit is stored', timeout: 30_000 }).toBeGreaterThan(before);
+  return latestAuditId(sql);
 }
 
 /** Opens "Sync now", waits for the dry run, confirms with `reason`; returns the finished job (SQL). */

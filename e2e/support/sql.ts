@@ -6,7 +6,9 @@
 
 export type Sql = <R extends Record<string, unknown> = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<R[]>;
 
+import pg from 'pg';
 import { REPAIRABLE_KINDS } from '../../lib/vocabulary';
+import { runValue } from './run';
 
 export { REPAIRABLE_KINDS };
 export type SpecializationId = 'PLAYER' | 'COACH' | 'INTERNSHIP';
@@ -107,6 +109,12 @@ export async function latestHealthCheckId(sql: Sql): Promise<number> {
   return row?.id ?? 0;
 }
 
+/** The newest full audit's health_checks row (kind AUDIT), 0 when none. */
+export async function latestAuditId(sql: Sql): Promise<number> {
+  const [row] = await sql<{ id: number | null }>(`SELECT max(id) AS id FROM health_checks WHERE kind = 'AUDIT'`);
+  return row?.id ?? 0;
+}
+
 export type JobRow = {
   id: number;
   status: string;
@@ -118,3 +126,13 @@ export type JobRow = {
   failed: number;
   reported: number;
 };
+
+/**
+ * A connection of its own to the run's database, named `applicationName`: a legacy writer as the
+ * judge at commit sees it (its desyncs are caused by "sql:<applicationName>"). End it after use.
+ */
+export async function connectAs(applicationName: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: runValue('databaseUrl'), application_name: applicationName });
+  await client.connect();
+  return client;
+}
