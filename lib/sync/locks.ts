@@ -8,8 +8,8 @@ import type { Actor } from './types';
  * Every writer of a pair takes the pair's own lock, keyed by (hashtext('sw-pair:' ||
  * specialization), learner), before any row lock: `SELECT ... FOR UPDATE` locks nothing when a
  * row does not exist yet, so without it two first writes of one pair would both insert.
- * sw_record_progress takes the same key in SQL. (The judge at commit takes a key of its own,
- * 'sw-judge:', only at commit: see the migration detection_at_commit.)
+ * sw_record_progress takes the same key in SQL. (The judge at commit takes keys of its own, 1,024
+ * buckets of pairs in the namespace 1398229572, only at commit: see the migration detection_at_commit.)
  */
 export const LOCKS = { AUDIT: 0x5e41c4 } as const;
 
