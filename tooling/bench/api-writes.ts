@@ -3,7 +3,7 @@ import { createApiKey } from '../../lib/api/keys';
 import type { Db } from '../../lib/db/prisma';
 import { recordProgress, type Actor } from '../../lib/sync';
 import { CALLERS, THROUGHPUT_SECONDS } from './coupled-writes';
-import { specOf } from './dataset';
+import { randomLoadPair } from './dataset';
 import { log } from './log';
 import { median, paired, round, runConcurrently } from './stats';
 
@@ -16,10 +16,7 @@ import { median, paired, round, runConcurrently } from './stats';
 export async function measureApiWrites(db: Db, baseUrl: string, pairs: number, runs: number) {
   const actor: Actor = { label: 'bench', source: 'APP' };
   const { token } = await createApiKey(db, { name: `bench-${randomUUID().slice(0, 8)}`, scopes: ['progress:write'] }, actor);
-  const randomPair = () => {
-    const g = 1 + Math.floor(Math.random() * pairs);
-    return [g, specOf(g)] as const;
-  };
+  const randomPair = () => randomLoadPair(pairs);
   const viaApi = () =>
     runConcurrently(CALLERS, THROUGHPUT_SECONDS * 1000, async () => {
       const [g, s] = randomPair();

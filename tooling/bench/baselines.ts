@@ -3,7 +3,8 @@ import type pg from 'pg';
 /**
  * The benchmark's yardsticks: the same work as the engine, written as the minimal hand-made SQL
  * a DBA would run, with none of the engine's duties (snapshots, job records, audit events,
- * orphan detection). The engine's figure divided by these is what the targets bound.
+ * orphan detection). The engine's figure divided by these is what the targets bound. They run
+ * with the triggers of the schema on (a repair written by hand is judged at commit like any other).
  */
 
 /** (1) One FULL OUTER JOIN counting the desynced pairs. */
@@ -16,6 +17,56 @@ export const FULL_JOIN_COUNT_SQL = `
 export async function countDesyncsWithFullJoin(c: pg.Client): Promise<number> {
   const { rows } = await c.query<{ n: number }>(FULL_JOIN_COUNT_SQL);
   return rows[0]!.n;
+}
+
+/**
+ * (4) The full audit's two yardsticks, both with the audit's planner settings (jit off, the
+ * server's work_mem, which neither sets): `hash`, the count above as PostgreSQL plans it (a
+ * parallel hash full join), and `merge`, the same count as a merge full join over the covering
+ * indexes of COVERING_INDEXES (hash joins off), one ordered pass over each table. Returns the count.
+ */
+export async function fullScanCount(c: pg.Client, variant: 'hash' | 'merge'): Promise<number> {
+  await c.query('BEGIN');
+  try {
+    await c.query(`SET LOCAL jit = off`);
+    if (variant === 'merge') await c.query(`SET LOCAL enable_hashjoin = off`);
+    const { rows } = await c.query<{ n: number }>(FULL_JOIN_COUNT_SQL);
+    await c.query('COMMIT');
+    return rows[0]!.n;
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
+
+/** The plan of a baseline, for the log: its node lines, without costs. */
+export async function baselinePlan(c: pg.Client, variant: 'hash' | 'merge'): Promise<string[]> {
+  await c.query('BEGIN');
+  try {
+    await c.query(`SET LOCAL jit = off`);
+    if (variant === 'merge') await c.query(`SET LOCAL enable_hashjoin = off`);
+    const { rows } = await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS off) ${FULL_JOIN_COUNT_SQL}`);
+    return rows.map((r) => r['QUERY PLAN']);
+  } finally {
+    await c.query('ROLLBACK').catch(() => {});
+  }
+}
+
+/** Indexes made for the merge baseline only (dropped after it): every column a pair's verdict reads. */
+export const COVERING_INDEXES = [
+  `CREATE INDEX IF NOT EXISTS bench_progress_covering ON specialization_progress (user_id, specialization_id)
+     INCLUDE (current_level, total_xp, completed_sessions)`,
+  `CREATE INDEX IF NOT EXISTS bench_licenses_covering ON user_licenses (user_id, specialization_id) INCLUDE (current_level, started_at)`,
+];
+
+export async function createCoveringIndexes(c: pg.Client): Promise<void> {
+  for (const sql of COVERING_INDEXES) await c.query(sql);
+  // Index-only scans need the visibility map.
+  await c.query('VACUUM ANALYZE specialization_progress, user_licenses');
+}
+
+export async function dropCoveringIndexes(c: pg.Client): Promise<void> {
+  await c.query('DROP INDEX IF EXISTS bench_progress_covering, bench_licenses_covering');
 }
 
 /**

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { Db } from '../../lib/db/prisma';
 import { recordProgress, type Actor } from '../../lib/sync';
 import { coupledUpdateByHand } from './baselines';
-import { specOf } from './dataset';
+import { randomLoadPair, specOf } from './dataset';
 import { log } from './log';
 import { median, paired, round, runConcurrently } from './stats';
 
@@ -25,10 +25,7 @@ interface Throughput {
 export async function measureRecordProgress(db: Db, url: string, pairs: number, runs: number) {
   const pool = new pg.Pool({ connectionString: url, max: CALLERS });
   const actor: Actor = { label: 'bench', source: 'APP' };
-  const randomPair = () => {
-    const g = 1 + Math.floor(Math.random() * pairs);
-    return [g, specOf(g)] as const;
-  };
+  const randomPair = () => randomLoadPair(pairs);
   const hot = [1, specOf(1)] as const;
   const engine = (pick: () => readonly [number, string], seconds: number) =>
     runConcurrently(CALLERS, seconds * 1000, () => {

@@ -6,6 +6,8 @@ export const benchStartedAt = performance.now();
 export const elapsedS = () => (performance.now() - benchStartedAt) / 1000;
 
 export function log(message: string) {
-  const s = elapsedS();
-  console.log(`[bench ${String(Math.floor(s / 60)).padStart(2, '0')}:${(s % 60).toFixed(1).padStart(4, '0')}] ${message}`);
+  const tenths = Math.round(elapsedS() * 10);
+  const mm = String(Math.floor(tenths / 600)).padStart(2, '0');
+  const ss = ((tenths % 600) / 10).toFixed(1).padStart(4, '0');
+  console.log(`[bench ${mm}:${ss}] ${message}`);
 }

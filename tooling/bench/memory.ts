@@ -14,7 +14,7 @@ export interface ScheduledJob {
   status: string;
   startedAt: Date;
   finishedAt: Date;
-  /** When the schedule's claim of the run finished (after the job's closing health check). */
+  /** When the schedule's claim of the run finished (after the job's closing snapshot). */
   claimFinishedAt: Date;
 }
 

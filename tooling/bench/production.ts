@@ -5,33 +5,37 @@ import { hashPassword } from '../../lib/auth/password';
 import { createDb } from '../../lib/db/prisma';
 import { measureApiWrites } from './api-writes';
 import { CALLERS } from './coupled-writes';
-import { dashboardFigures, measureDashboardLoad, readDashboard, warmUp, type DashboardLoad } from './dashboard';
-import { expectedDesyncs, reinjectDesyncs } from './dataset';
-import { BrokenPairs, breakAndWait } from './freshness';
+import { dashboardFigures, measureDashboardLoad, readDashboard, warmUp } from './dashboard';
+import { reinjectDesyncs, totalDesyncs } from './dataset';
+import type { FreshnessFigures, SseTarget } from './freshness';
 import { log } from './log';
 import { cronAt, memoryFigures, waitForScheduledSync } from './memory';
 import { buildIfStale, sampleRss, signIn, startServer } from './server';
 import { fmtMs, round, sleep } from './stats';
 
 /**
- * (4)-(6) on the production server (.next-bench): the dashboard under load and the desync
- * freshness on a server with the default schedules, then the freshness with a 10 s health
- * schedule and the RSS during a scheduled sync on a second server.
+ * What needs the production server (.next-bench): on a first server with the default health
+ * schedule (the sync and the audit moved out of the way), the dashboard under load, the write
+ * API, and the event stream's part of the freshness figure (1b, run by the caller); on a second
+ * one, the RSS during a scheduled sync job. `freshnessOnly` (the 10M run) starts only the first
+ * server and measures only the freshness there.
  */
 
 const STAFF_EMAIL = 'bench-admin@syncwatch.bench';
 
 /**
- * The dashboard charts the latest 240 checks: give it that history (4 hours at the default
- * schedule), as a server that has run for a while has, copies of the latest check back in time.
+ * The dashboard charts the latest 240 checks: give it that history (4 hours of minutely
+ * snapshots), as a server that has run for a while has, copies of the latest check back in time.
  * Then a staff user to sign in as, with a password of this run; returns the password.
  */
 async function prepareServerData(c: pg.Client): Promise<string> {
   await c.query(
     `INSERT INTO health_checks (checked_at, duration_ms, total_pairs, consistent_pairs, consistency_rate, level_mismatch, missing_license,
-                                missing_progress, orphan_progress, orphan_license, by_specialization, source)
+                                missing_progress, orphan_progress, orphan_license, invalid_progress, license_in_future, by_specialization,
+                                source, kind)
      SELECT h.checked_at - make_interval(mins => g), duration_ms, total_pairs, consistent_pairs, consistency_rate, level_mismatch,
-            missing_license, missing_progress, orphan_progress, orphan_license, by_specialization, source
+            missing_license, missing_progress, orphan_progress, orphan_license, invalid_progress, license_in_future, by_specialization,
+            source, 'SNAPSHOT'
      FROM (SELECT * FROM health_checks ORDER BY checked_at DESC, id DESC LIMIT 1) h, generate_series(1, 240) AS g`,
   );
   const password = randomBytes(12).toString('hex');
@@ -43,62 +47,73 @@ async function prepareServerData(c: pg.Client): Promise<string> {
   return password;
 }
 
-export async function measureServer(c: pg.Client, url: string, pairs: number, logDir: string, runs: number) {
+export async function measureServer(opts: {
+  c: pg.Client;
+  url: string;
+  pairs: number;
+  logDir: string;
+  runs: number;
+  freshnessOnly: boolean;
+  freshness: (sse: SseTarget) => Promise<FreshnessFigures>;
+}) {
+  const { c, url, pairs, logDir, runs, freshnessOnly } = opts;
   log('Production build (.next-bench; rebuilt only when sources changed)...');
   const buildMs = await buildIfStale(path.join(logDir, 'build.log'));
   log(buildMs ? `  built in ${fmtMs(buildMs)}` : '  up to date');
 
   const password = await prepareServerData(c);
   // The write API's rate limit would cap the API throughput figure: lifted for the benchmark.
-  const common = { DATABASE_URL: url, SCHEDULER_ENABLED: 'true', SCHEDULE_TIMEZONE: 'UTC', API_RATE_LIMIT_PER_MINUTE: '1000000' };
-  const broken = new BrokenPairs();
+  // The hourly audit and the 6-hourly sync are moved out of the way so that neither can fire
+  // in the middle of a measurement.
+  const common = {
+    DATABASE_URL: url,
+    SCHEDULER_ENABLED: 'true',
+    SCHEDULE_TIMEZONE: 'UTC',
+    API_RATE_LIMIT_PER_MINUTE: '1000000',
+    AUDIT_CRON: '0 0 1 1 *',
+  };
 
-  // Server 1: the default health schedule (every minute). The 6-hourly sync is moved out of the
-  // way so that it cannot fire in the middle of a measurement.
-  log('Server 1: default schedules (HEALTH_CHECK_CRON "* * * * *")...');
+  log('Server 1: default health schedule (HEALTH_CHECK_CRON "* * * * *": snapshots of the counters)...');
   const s1 = await startServer({
     env: { ...common, HEALTH_CHECK_CRON: '* * * * *', SYNC_CRON: '0 0 1 1 *', SCHEDULE_CATCH_UP_GRACE_MINUTES: '0' },
     logFile: path.join(logDir, 'server-1.log'),
   });
-  let load: DashboardLoad | undefined;
-  let freshnessDefault: number;
-  let apiWrites: Awaited<ReturnType<typeof measureApiWrites>>;
+  let dashboard: ReturnType<typeof dashboardFigures> | null = null;
+  let apiWrites: Awaited<ReturnType<typeof measureApiWrites>> | null = null;
+  let freshness: FreshnessFigures;
   try {
     const cookie = await signIn(s1.baseUrl, STAFF_EMAIL, password);
-    await readDashboard(s1, cookie);
-    await warmUp(s1, cookie);
-    log('  waiting for a scheduled health check, then breaking one pair; the load tests run meanwhile');
-    freshnessDefault = await breakAndWait(c, s1, cookie, broken.next(), 240_000, async () => {
-      load = await measureDashboardLoad(s1, cookie);
-    });
-    log(`  freshness with the default schedule: ${freshnessDefault.toFixed(1)} s`);
-    log('  the write API beside direct recordProgress calls, 16 clients each...');
-    const db = createDb(url, { poolSize: CALLERS + 4 });
-    try {
-      apiWrites = await measureApiWrites(db, s1.baseUrl, pairs, runs);
-    } finally {
-      await db.$disconnect();
+    if (!freshnessOnly) {
+      await readDashboard(s1, cookie);
+      await warmUp(s1, cookie);
+      dashboard = dashboardFigures(await measureDashboardLoad(s1, cookie));
+      log('  the write API beside direct recordProgress calls, 16 clients each...');
+      const db = createDb(url, { poolSize: CALLERS + 4 });
+      try {
+        apiWrites = await measureApiWrites(db, s1.baseUrl, pairs, runs);
+      } finally {
+        await db.$disconnect();
+      }
     }
+    log('  freshness with the event stream: a client of GET /api/events on this server');
+    freshness = await opts.freshness({ baseUrl: s1.baseUrl, cookie });
   } finally {
     await s1.stop();
-    await broken.restore(c);
   }
+  if (freshnessOnly) return { buildMs: round(buildMs), dashboard, apiWrites, freshness, memory: null };
 
-  // Server 2: health checks every 10 s, and a scheduled sync that fires ~25 s after the start so
-  // that the server's RSS can be sampled while the job runs inside it.
-  await reinjectDesyncs(c, pairs);
-  const expected = Object.values(expectedDesyncs(pairs)).reduce((a, b) => a + b, 0);
+  // Server 2: a scheduled sync that fires ~25 s after the start, so that the server's RSS can be
+  // sampled while the job runs inside it.
+  const expected = totalDesyncs(pairs);
   const fireAt = new Date(Date.now() + 25_000);
-  log(`Server 2: HEALTH_CHECK_CRON "*/10 * * * * *", a scheduled sync at ${fireAt.toISOString()} (${expected} desyncs)...`);
+  log(`Server 2: a scheduled sync at ${fireAt.toISOString()} (${expected} desyncs)...`);
   const spawnedAt = Date.now();
   const s2 = await startServer({
-    env: { ...common, HEALTH_CHECK_CRON: '*/10 * * * * *', SYNC_CRON: cronAt(fireAt), SCHEDULE_CATCH_UP_GRACE_MINUTES: '5' },
+    env: { ...common, SYNC_CRON: cronAt(fireAt), SCHEDULE_CATCH_UP_GRACE_MINUTES: '5' },
     logFile: path.join(logDir, 'server-2.log'),
   });
   const rss = sampleRss(s2.pid, 100);
-  const freshness10s: number[] = [];
   try {
-    const cookie = await signIn(s2.baseUrl, STAFF_EMAIL, password);
     log('  waiting for the scheduled sync job to run inside the server...');
     const job = await waitForScheduledSync(c);
     await sleep(300);
@@ -108,27 +123,12 @@ export async function measureServer(c: pg.Client, url: string, pairs: number, lo
       `  job #${job.id} ${job.status}: found ${job.found}; ` +
         `server RSS peak ${during.tree.toFixed(0)} MiB during the job (${idle.tree.toFixed(0)} MiB before it)`,
     );
-    for (let i = 0; i < 3; i++) {
-      const s = await breakAndWait(c, s2, cookie, broken.next(), 60_000);
-      freshness10s.push(s);
-      log(`  freshness with a 10 s health schedule, sample ${i + 1}/3: ${s.toFixed(1)} s`);
-    }
     rss.stop();
-    return {
-      buildMs: round(buildMs),
-      dashboard: dashboardFigures(load!),
-      freshness: {
-        defaultScheduleS: round(freshnessDefault, 1),
-        tenSecondScheduleS: freshness10s.map((x) => round(x, 1)),
-        tenSecondWorstS: Math.max(...freshness10s),
-      },
-      memory: memoryFigures(job, idle, during),
-      apiWrites,
-    };
+    return { buildMs: round(buildMs), dashboard, apiWrites, freshness, memory: memoryFigures(job, idle, during) };
   } finally {
     rss.stop();
     await s2.stop();
-    await broken.restore(c);
+    await reinjectDesyncs(c, pairs);
   }
 }
 

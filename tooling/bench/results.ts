@@ -1,93 +1,190 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeChartPng } from './chart';
 import type { CoupledWriteFigures } from './coupled-writes';
 import { LOAD_CONNECTIONS } from './dashboard';
-import type { HealthCheckFigures } from './health-check';
+import type { FreshnessFigures } from './freshness';
+import type { AuditMemoryFigures, FullAuditFigures } from './full-audit';
+import type { HealthFigures } from './health-figures';
 import { log } from './log';
 import type { ServerFigures } from './production';
 import { fmtTarget, fmtValue, markdownTable, table, target, type TargetResult } from './report';
 import { fmtMs, round } from './stats';
 import type { SyncJobFigures } from './sync-job';
+import type { WriteOverheadFigures } from './write-overhead';
 
 /** The benchmark's output: the targets, the tables on stdout, bench/results/<date>-<pairs>.json and the chart. */
 
+/** The results file's format; a file of another version is never overwritten (see writeResults). */
+export const RESULTS_VERSION = 2;
+
 export interface Figures {
-  health: HealthCheckFigures;
+  health: HealthFigures;
+  audit: FullAuditFigures;
+  auditMemory: AuditMemoryFigures;
   sync: SyncJobFigures;
   throughput: CoupledWriteFigures;
+  writes: WriteOverheadFigures;
+  freshness: FreshnessFigures;
   web: ServerFigures | null;
+  /** The 1M figures the 10M run compares with, when they come from a results file rather than this run. */
+  referenceFile: { file: string; readHealthMs: number | null; syncJobMs: number | null; buildMs: number | null } | null;
 }
 
-export function targetsOf({ health, sync, throughput, web }: Figures, pairs: number, totalS: number): TargetResult[] {
+/** 10M / 1M: measured in this run when the 1M database was there, else against the latest 1M results file. */
+function sizeRatios(f: Figures) {
+  const file = f.referenceFile;
+  const health = f.health.reference?.ratio ?? (file?.readHealthMs ? f.health.readMs / file.readHealthMs : null);
+  const sync = f.sync.reference?.ratio ?? (file?.syncJobMs ? f.sync.jobMs / file.syncJobMs : null);
+  return { health, sync };
+}
+
+export function targetsOf(f: Figures, pairs: number, totalS: number): TargetResult[] {
+  const { audit, auditMemory, sync, throughput, writes, freshness, web } = f;
+  const big = pairs > 1_000_000;
+  const ratios = sizeRatios(f);
   return [
-    target('healthRatio', 'Health check / FULL JOIN count', health.ratio, 'x', 'atMost', 1.5, true),
+    target('freshnessSetP99', 'Commit -> in current_desyncs, p99', freshness.set.p99Ms, 'ms', 'atMost', 1000),
+    target('freshnessSseP99', 'Commit -> SSE invalidate, p99', freshness.sse?.p99Ms, 'ms', 'atMost', 1000),
+    target('writeLevel', 'Level-changing UPDATE, triggers on / off', writes.levelUpdate.ratio, 'x', 'atLeast', 0.85, true),
+    target('writeXp', 'XP-only UPDATE in the band, on / off', writes.xpUpdate.ratio, 'x', 'atLeast', 0.97, true),
+    target('writeRecord', 'recordProgress, triggers on / off', writes.recordProgress.ratio, 'x', 'atLeast', 0.9, true),
+    writes.legacyUpdate.failed
+      ? { ...target('writeLegacy', '100k-row legacy UPDATE: fails when on', null, 'x', 'atMost', 1.5, true), met: false }
+      : target('writeLegacy', '100k-row legacy UPDATE time, on / off', writes.legacyUpdate.ratio, 'x', 'atMost', 1.5, true),
+    target('healthSize', 'readHealth, 10M / 1M', big ? ratios.health : null, 'x', 'atMost', 1.3, true),
+    target('auditRatio', 'Full audit / better full scan', audit.ratio, 'x', 'atMost', 1.2, true),
+    target('auditRss', 'Node RSS growth, audit of 10% drift', auditMemory.rssGrowthMiB, 'MiB', 'atMost', 50),
+    target('syncSize', 'Sync job of 12,000 desyncs, 10M / 1M', big ? ratios.sync : null, 'x', 'atMost', 1.3, true),
     target('syncJob', 'Sync job of all desyncs (recorded)', sync.jobMs / 1000, 's', 'atMost', 5),
-    target('syncCall', 'Sync job, whole call incl. closing check', sync.callMs / 1000, 's', 'atMost', 5),
     target('syncRatio', 'Sync job / set-based repair', sync.ratio, 'x', 'atMost', 4, true),
     target('recordSpread', 'recordProgress / by hand, spread', throughput.spread.ratio, 'x', 'atLeast', 0.6, true),
     target('recordHot', 'recordProgress / by hand, hot pair', throughput.hotPair.ratio, 'x', 'atLeast', 0.5, true),
-    target('dashboardRatio', 'Dashboard req/s / trivial route', web?.dashboard.ratio, 'x', 'atLeast', 0.5, true),
-    target('dashboardP95', 'Dashboard p95, 100 clients', web?.dashboard.dashboard.p95Ms, 'ms', 'atMost', 100),
-    target('dashboardErrors', 'Dashboard errors, 100 clients', web?.dashboard.dashboard.errors, 'errors', 'atMost', 0),
-    target('apiWrites', 'API progress writes / direct recordProgress, 16 clients', web?.apiWrites.ratio, 'x', 'atLeast', 0.5, true),
-    target('freshnessDefault', 'Freshness, default schedule', web?.freshness.defaultScheduleS, 's', 'atMost', 75),
-    target('freshness10s', 'Freshness, 10 s health schedule', web?.freshness.tenSecondWorstS, 's', 'atMost', 15),
-    target('rss', 'Server RSS during a sync job', web?.memory.peakDuringSyncMiB, 'MiB', 'atMost', 600),
+    target('dashboardRatio', 'Dashboard req/s / trivial route', web?.dashboard?.ratio, 'x', 'atLeast', 0.5, true),
+    target('dashboardP95', 'Dashboard p95, 100 clients', web?.dashboard?.dashboard.p95Ms, 'ms', 'atMost', 100),
+    target('dashboardErrors', 'Dashboard errors, 100 clients', web?.dashboard?.dashboard.errors, 'errors', 'atMost', 0),
+    target('apiWrites', 'API progress writes / direct recordProgress, 16 clients', web?.apiWrites?.ratio, 'x', 'atLeast', 0.5, true),
+    target('rss', 'Server RSS during a sync job', web?.memory?.peakDuringSyncMiB, 'MiB', 'atMost', 600),
     ...(pairs === 1_000_000 ? [target('benchMinutes', 'This benchmark run', totalS / 60, 'min', 'atMost', 15)] : []),
   ];
 }
 
 function serverRows(web: ServerFigures): string[][] {
-  const { dashboard: d, pacedOncePerSecond: paced, ping } = web.dashboard;
-  return [
-    [
-      `GET /api/dashboard, ${LOAD_CONNECTIONS} clients`,
-      `${d.requestsPerSecond} req/s, p50/p95/p99 ${d.p50Ms}/${d.p95Ms}/${d.p99Ms} ms, ${d.errors} errors`,
-      `/api/ping ${ping.requestsPerSecond} req/s, p95 ${ping.p95Ms} ms`,
-      `${web.dashboard.ratio.toFixed(2)}x`,
-    ],
-    [
-      `GET /api/dashboard, ${LOAD_CONNECTIONS} clients polling 1/s`,
-      `${paced.requestsPerSecond} req/s, p50/p95/p99 ${paced.p50Ms}/${paced.p95Ms}/${paced.p99Ms} ms`,
-      'informational (the UI refreshes every 10 s)',
-      '',
-    ],
-    [
-      'Desync freshness (default / 10 s schedule)',
-      `${web.freshness.defaultScheduleS} s / ${web.freshness.tenSecondScheduleS.join(', ')} s`,
-      '',
-      '',
-    ],
-    ['Server RSS during the sync job', `${web.memory.peakDuringSyncMiB} MiB`, `before it ${web.memory.beforeSyncMiB} MiB`, ''],
-    [
+  const rows: string[][] = [];
+  if (web.dashboard) {
+    const { dashboard: d, pacedOncePerSecond: paced, ping } = web.dashboard;
+    rows.push(
+      [
+        `GET /api/dashboard, ${LOAD_CONNECTIONS} clients`,
+        `${d.requestsPerSecond} req/s, p50/p95/p99 ${d.p50Ms}/${d.p95Ms}/${d.p99Ms} ms, ${d.errors} errors`,
+        `/api/ping ${ping.requestsPerSecond} req/s, p95 ${ping.p95Ms} ms`,
+        `${web.dashboard.ratio.toFixed(2)}x`,
+      ],
+      [
+        `GET /api/dashboard, ${LOAD_CONNECTIONS} clients polling 1/s`,
+        `${paced.requestsPerSecond} req/s, p50/p95/p99 ${paced.p50Ms}/${paced.p95Ms}/${paced.p99Ms} ms`,
+        'informational',
+        '',
+      ],
+    );
+  }
+  if (web.memory) {
+    rows.push(['Server RSS during the sync job', `${web.memory.peakDuringSyncMiB} MiB`, `before it ${web.memory.beforeSyncMiB} MiB`, '']);
+  }
+  if (web.apiWrites) {
+    rows.push([
       'POST /api/v1/.../progress, 16 clients, Idempotency-Key on each',
       `${web.apiWrites.apiWritesPerSecond} writes/s, ${web.apiWrites.errors} errors`,
       `direct recordProgress ${web.apiWrites.directTps} tx/s`,
       `${web.apiWrites.ratio.toFixed(2)}x`,
-    ],
-  ];
+    ]);
+  }
+  return rows;
 }
 
-export function figureRows({ health, sync, throughput, web }: Figures): string[][] {
+const ms = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : fmtMs(v));
+
+export function figureRows(f: Figures, pairs: number): string[][] {
+  const { health, audit, auditMemory, sync, throughput, writes, freshness, web } = f;
+  const ratios = sizeRatios(f);
+  const big = pairs > 1_000_000;
+  const refNote = (inRun: boolean) => (inRun ? '1M, same run' : f.referenceFile ? `1M, ${f.referenceFile.file}` : '1M: none');
   const tps = (t: CoupledWriteFigures['spread']) => [
     `${t.engineTps.toFixed(0)} tx/s`,
     `by hand ${t.baselineTps.toFixed(0)} tx/s`,
     `${t.ratio.toFixed(2)}x`,
   ];
+  const onOff = (name: string, r: { on: number; off: number; ratio: number }, unit: string) => [
+    name,
+    unit === 'ms' ? `on ${fmtMs(r.on)}` : `on ${r.on.toFixed(0)} ${unit}`,
+    unit === 'ms' ? `off ${fmtMs(r.off)}` : `off ${r.off.toFixed(0)} ${unit}`,
+    `${r.ratio.toFixed(2)}x`,
+  ];
+  const sse = freshness.sse;
   return [
     [
-      'Health check (all figures + snapshot)',
-      fmtMs(health.engineMs),
-      `FULL JOIN count ${fmtMs(health.baselineMs)}`,
-      `${health.ratio.toFixed(2)}x`,
+      'Commit -> in current_desyncs (poll), p50 / p99',
+      `${ms(freshness.set.p50Ms)} / ${ms(freshness.set.p99Ms)}`,
+      `since - commit p50 ${ms(freshness.sinceMinusCommit.p50Ms)}`,
+      '',
+    ],
+    [
+      'Commit -> SSE invalidate, p50 / p99',
+      sse ? `${ms(sse.p50Ms)} / ${ms(sse.p99Ms)} (max ${ms(sse.maxMs)}, ${sse.missed} missed)` : 'not measured',
+      `load ${freshness.loadAchieved} recordProgress tx/s`,
+      '',
+    ],
+    onOff(`Level-changing single-row UPDATE, ${writes.callers} callers`, writes.levelUpdate, 'rows/s'),
+    onOff('XP-only single-row UPDATE in the band', writes.xpUpdate, 'rows/s'),
+    onOff(`recordProgress, ${writes.callers} callers`, writes.recordProgress, 'tx/s'),
+    writes.legacyUpdate.onMs === null || writes.legacyUpdate.offMs === null || writes.legacyUpdate.ratio === null
+      ? [
+          `Legacy UPDATE of ${writes.legacyUpdate.rows.toLocaleString('en-US')} license levels`,
+          'fails at commit',
+          writes.legacyUpdate.failed ?? '',
+          '',
+        ]
+      : onOff(
+          `Legacy UPDATE of ${writes.legacyUpdate.rows.toLocaleString('en-US')} license levels`,
+          { on: writes.legacyUpdate.onMs, off: writes.legacyUpdate.offMs, ratio: writes.legacyUpdate.ratio },
+          'ms',
+        ),
+    onOff(
+      `Legacy UPDATE of ${writes.legacySmallUpdate.rows.toLocaleString('en-US')} license levels`,
+      { on: writes.legacySmallUpdate.onMs, off: writes.legacySmallUpdate.offMs, ratio: writes.legacySmallUpdate.ratio },
+      'ms',
+    ),
+    onOff(
+      `Legacy UPDATE of ${writes.legacyXpUpdate.rows.toLocaleString('en-US')} progress XP`,
+      { on: writes.legacyXpUpdate.onMs, off: writes.legacyXpUpdate.offMs, ratio: writes.legacyXpUpdate.ratio },
+      'ms',
+    ),
+    ['Write ceiling: single-row UPDATEs/s, triggers off', `${writes.ceilingUpdatesPerSecond.toFixed(0)} rows/s`, '', ''],
+    [
+      `readHealth (median of ${health.calls} calls)`,
+      fmtMs(health.readMs),
+      big ? `${refNote(Boolean(health.reference))} ${ms(health.reference?.readMs ?? f.referenceFile?.readHealthMs)}` : '',
+      big && ratios.health !== null ? `${ratios.health.toFixed(2)}x` : '',
+    ],
+    [
+      'Full audit (no drift)',
+      `${fmtMs(audit.auditMs)} (pass ${fmtMs(audit.passMs)})`,
+      `hash count ${fmtMs(audit.hashMs)}, merge count ${fmtMs(audit.mergeMs)}`,
+      `${audit.ratio.toFixed(2)}x`,
+    ],
+    [
+      `Full audit of ${auditMemory.driftedPairs.toLocaleString('en-US')} drifted pairs`,
+      `${fmtMs(auditMemory.auditMs)}, Node RSS +${auditMemory.rssGrowthMiB} MiB`,
+      `RSS before ${auditMemory.rssBeforeMiB} MiB`,
+      '',
     ],
     [
       `Sync job, ${sync.found} desyncs (recorded / whole call)`,
       `${fmtMs(sync.jobMs)} / ${fmtMs(sync.callMs)}`,
-      `set-based ${fmtMs(sync.baselineMs)}`,
-      `${sync.ratio.toFixed(2)}x / ${sync.callRatio.toFixed(2)}x`,
+      `set-based ${fmtMs(sync.baselineMs)}` +
+        (big ? `; ${refNote(Boolean(sync.reference))} ${ms(sync.reference?.jobMs ?? f.referenceFile?.syncJobMs)}` : ''),
+      `${sync.ratio.toFixed(2)}x` + (big && ratios.sync !== null ? ` (10M/1M ${ratios.sync.toFixed(2)}x)` : ''),
     ],
     ['recordProgress, 16 callers, spread', ...tps(throughput.spread)],
     ['recordProgress, 16 callers, hot pair', ...tps(throughput.hotPair)],
@@ -116,6 +213,17 @@ export function printTables(figures: string[][], targets: TargetResult[], pairs:
   return { figures: markdownTable(FIGURE_HEADERS, figures), targets: markdownTable(TARGET_HEADERS, targetRows) };
 }
 
+/** The results file's name: <date>-<pairs>, or <date>-<pairs>-v<version> when a file of another format has the first. */
+function resultsBase(outDir: string, date: string, pairs: number): string {
+  const plain = `${date}-${pairs}`;
+  try {
+    const existing = JSON.parse(readFileSync(path.join(outDir, `${plain}.json`), 'utf8')) as { version?: number };
+    return existing.version === RESULTS_VERSION ? plain : `${plain}-v${RESULTS_VERSION}`;
+  } catch {
+    return plain;
+  }
+}
+
 /** Writes bench/results/<date>-<pairs>.json (numbers rounded to 3 decimals) and, with `chart`, the PNG. */
 export async function writeResults(
   result: { date: string; pairs: number; runs: number },
@@ -125,12 +233,13 @@ export async function writeResults(
   const { date, pairs, runs } = result;
   const outDir = path.join(process.cwd(), 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
-  const jsonFile = path.join(outDir, `${date}-${pairs}.json`);
+  const base = resultsBase(outDir, date, pairs);
+  const jsonFile = path.join(outDir, `${base}.json`);
   const rounded = (_key: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? round(v, 3) : v);
   writeFileSync(jsonFile, `${JSON.stringify(result, rounded, 2)}\n`);
   log(`Results written to ${path.relative(process.cwd(), jsonFile)}`);
   if (!opts.chart) return;
-  const pngFile = path.join(outDir, `${date}-${pairs}.png`);
+  const pngFile = path.join(outDir, `${base}.png`);
   const note = await writeChartPng(
     pngFile,
     `SyncWatch at ${pairs.toLocaleString('en-US')} pairs: measured vs target`,
