@@ -48,7 +48,7 @@ export function RateChart({ data }: { data: DashboardData }) {
   const last = points.at(-1);
   const formatTick = tickFormatterFor(last && points[0] ? last.t - points[0].t : 0);
   const summary = last
-    ? `${points.length} health checks; latest ${formatPercent(last.rate)}, target ${data.targetPercent}%.`
+    ? `${points.length} snapshots; latest ${formatPercent(last.rate)}, target ${data.targetPercent}%.`
     : 'No health checks stored yet.';
 
   return (

@@ -13,7 +13,7 @@ import { runValue } from './run';
 export { REPAIRABLE_KINDS };
 export type SpecializationId = 'PLAYER' | 'COACH' | 'INTERNSHIP';
 export type RepairableKind = (typeof REPAIRABLE_KINDS)[number];
-/** The kinds the demo seed breaks pairs into (lib/seed/demo.ts#breakPairs). */
+/** The kinds the demo seed breaks pairs into (lib/seed/legacy-writes.ts#breakPairs). */
 export const SEEDED_KINDS = ['LEVEL_MISMATCH', 'MISSING_LICENSE', 'MISSING_PROGRESS'] as const;
 
 export interface Figures {

@@ -1,19 +1,16 @@
-import type pg from 'pg';
 import type { Db } from '../db/prisma';
 import { recordHealthSnapshot, runSyncJob } from '../sync';
 import { getLevelTables } from '../sync/levels';
 import { hashPassword } from '../auth/password';
 import type { SpecializationId } from '../sync/level-rules';
+import { breakPairs, type Queryable } from './legacy-writes';
 
 /**
  * Demo data: learners with valid progress and matching licenses, a week of history made by the
  * real engine, then about 3% of pairs broken in each way the academy saw (level mismatch,
- * progress without license, license without progress). Deterministic apart from timestamps,
- * inserted set-based, and only into an empty database. The engine calls need DATABASE_URL to
- * point at the same database as `client`.
+ * progress without license, license without progress) by named legacy writers. Deterministic
+ * apart from timestamps, inserted set-based, and only into an empty database.
  */
-
-type Queryable = pg.Client | pg.PoolClient;
 
 export interface SeedOptions {
   learners: number;
@@ -210,57 +207,6 @@ export async function seedDemoData(db: Db, client: Queryable, opts: SeedOptions)
 }
 
 /**
- * Breaks about `rate` of the pairs in each way the academy saw, with raw SQL as legacy code
- * would: a license edited by hand (level mismatch), a license never written (progress without
- * license), progress lost (license without progress).
- */
-export async function breakPairs(client: Queryable, rand: () => number, rate: number) {
-  const { rows } = await client.query<{ user_id: number; specialization_id: string; current_level: number; max_level: number }>(
-    `SELECT p.user_id, p.specialization_id, p.current_level, s.max_level
-     FROM specialization_progress p JOIN user_licenses l USING (user_id, specialization_id)
-     JOIN specializations s ON s.id = p.specialization_id
-     WHERE p.current_level = l.current_level ORDER BY p.user_id, p.specialization_id`,
-  );
-  const picks = { LEVEL_MISMATCH: [] as typeof rows, MISSING_LICENSE: [] as typeof rows, MISSING_PROGRESS: [] as typeof rows };
-  for (const r of rows) {
-    const roll = rand();
-    if (roll < rate) picks.LEVEL_MISMATCH.push(r);
-    else if (roll < 2 * rate) picks.MISSING_LICENSE.push(r);
-    else if (roll < 3 * rate) picks.MISSING_PROGRESS.push(r);
-  }
-  const mismatchLevel = (r: (typeof rows)[number]) =>
-    r.current_level === 1 ? 2 : r.current_level === r.max_level || rand() < 0.7 ? r.current_level - 1 : r.current_level + 1;
-  const arrays = (list: typeof rows) => [list.map((r) => r.user_id), list.map((r) => r.specialization_id)];
-  // Each way of breaking a pair is one legacy writer: the judge at commit attributes the desyncs
-  // it causes to "sql:<application_name>", as it would the academy's own legacy code.
-  const { rows: app } = await client.query<{ name: string }>(`SELECT current_setting('application_name') AS name`);
-  const as = (name: string) => client.query(`SELECT set_config('application_name', $1, false)`, [name]);
-  await as('legacy-license-editor');
-  await client.query(
-    `UPDATE user_licenses l SET current_level = t.lvl FROM unnest($1::int[], $2::text[], $3::int[]) AS t(u, s, lvl)
-     WHERE l.user_id = t.u AND l.specialization_id = t.s`,
-    [...arrays(picks.LEVEL_MISMATCH), picks.LEVEL_MISMATCH.map(mismatchLevel)],
-  );
-  await as('legacy-import');
-  await client.query(
-    `DELETE FROM user_licenses l USING unnest($1::int[], $2::text[]) AS t(u, s) WHERE l.user_id = t.u AND l.specialization_id = t.s`,
-    arrays(picks.MISSING_LICENSE),
-  );
-  await as('legacy-cleanup');
-  await client.query(
-    `DELETE FROM specialization_progress p USING unnest($1::int[], $2::text[]) AS t(u, s)
-     WHERE p.user_id = t.u AND p.specialization_id = t.s`,
-    arrays(picks.MISSING_PROGRESS),
-  );
-  await as(app[0]?.name ?? '');
-  return {
-    LEVEL_MISMATCH: picks.LEVEL_MISMATCH.length,
-    MISSING_LICENSE: picks.MISSING_LICENSE.length,
-    MISSING_PROGRESS: picks.MISSING_PROGRESS.length,
-  };
-}
-
-/**
  * A week of history made by the real engine: pairs broken by "legacy writes", found by health
  * checks, repaired by scheduled sync jobs; then their timestamps moved back to when they would
  * have happened, so the trend chart and job history have something true to show.
@@ -276,13 +222,14 @@ async function seedHistory(db: Db, client: Queryable, rand: () => number) {
     { hoursAgo: 4, rate: 0.005 },
   ];
   for (const wave of waves) {
+    const events = await client.query<{ last: string }>(`SELECT coalesce(max(id), 0) AS last FROM pair_events`);
     await breakPairs(client, rand, wave.rate);
     const found = await recordHealthSnapshot(db);
     const job = await runSyncJob(db, { trigger: 'SCHEDULED', actor: scheduler });
     const at = (offsetHours: number) => new Date(Date.now() - (wave.hoursAgo - offsetHours) * hour);
     // The repair follows a few hours after the check, as the 6-hourly schedule would.
     const repairAfter = Math.min(6, wave.hoursAgo / 2);
-    // The job's own closing health check, and the check that found the desyncs, move back too.
+    // The job's closing snapshot, and the snapshot that found the desyncs, move back too.
     await client.query(`UPDATE health_checks SET checked_at = $2 WHERE id = $1`, [found.id!, at(0)]);
     await client.query(`UPDATE health_checks SET checked_at = $2 WHERE id > $1`, [found.id!, at(repairAfter + 0.1)]);
     const start = at(repairAfter);
@@ -290,6 +237,11 @@ async function seedHistory(db: Db, client: Queryable, rand: () => number) {
     await client.query(`UPDATE sync_jobs SET started_at = $2, finished_at = $3, heartbeat_at = $3 WHERE id = $1`, [job.id, start, end]);
     await client.query(`UPDATE sync_job_items SET created_at = $2 WHERE job_id = $1`, [job.id, end]);
     await client.query(`UPDATE audit_events SET at = $2 WHERE sync_job_id = $1`, [job.id, end]);
+    // The judge's record of the wave: the legacy writes when they broke the pairs, the repairs with the job.
+    await client.query(
+      `UPDATE pair_events SET at = CASE writer_kind WHEN 'SQL' THEN $2::timestamptz ELSE $3::timestamptz END WHERE id > $1`,
+      [events.rows[0]!.last, at(0), end],
+    );
     // Hourly checks in between, all consistent after the repair.
     for (let h = 7; h < 24 && wave.hoursAgo - h > 1; h += 4) {
       const check = await recordHealthSnapshot(db);
