@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Db, DbTx } from '../db/prisma';
+import { Prisma } from '../generated/prisma/client';
 import { figuresOf, healthCheckData, toSnapshot } from './health-check';
 import { readCounters } from './counters';
 import { LOCKS } from './locks';
@@ -104,37 +105,37 @@ async function pass(db: Db, checkId: number): Promise<PassResult> {
            OR d.progress_level IS DISTINCT FROM f.pl OR d.license_level IS DISTINCT FROM f.ll`;
       // Counter corrections are made one audit at a time, each on what the one before left.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCKS.AUDIT}::bigint)`;
-      const counters = await correctProgressRows(tx);
+      const counters = await correctCounters(tx, 'progress_rows', PROGRESS_ROWS);
       return { candidates, counters };
     },
     { timeout: 600_000, maxWait: 60_000 },
   );
 }
 
-/** Progress rows counted against the maintained counter, in one statement (one snapshot); returns rows corrected. */
-async function correctProgressRows(tx: DbTx): Promise<number> {
+/**
+ * A counter scope against what it counts (`actual`: rows of key, n), in one statement (one
+ * snapshot), the difference written as a correcting delta; returns the amount corrected. The
+ * caller holds LOCKS.AUDIT, so each audit corrects what the one before it left.
+ */
+async function correctCounters(tx: DbTx, scope: 'progress_rows' | 'desyncs', actual: Prisma.Sql): Promise<number> {
   const [r] = await tx.$queryRaw<{ corrected: number }[]>`
-    WITH actual AS (SELECT specialization_id AS spec, count(*) AS n FROM specialization_progress GROUP BY 1),
-         kept AS (SELECT key AS spec, sum(n) AS n FROM sw_count_deltas WHERE scope = 'progress_rows' GROUP BY 1),
-         diff AS (SELECT coalesce(a.spec, k.spec) AS spec, coalesce(a.n, 0) - coalesce(k.n, 0) AS d
-                  FROM actual a FULL JOIN kept k ON k.spec = a.spec WHERE coalesce(a.n, 0) <> coalesce(k.n, 0)),
-         fixed AS (INSERT INTO sw_count_deltas (scope, key, n) SELECT 'progress_rows', spec, d FROM diff RETURNING 1)
+    WITH actual AS (${actual}),
+         kept AS (SELECT key, sum(n) AS n FROM sw_count_deltas WHERE scope = ${scope} GROUP BY 1),
+         diff AS (SELECT coalesce(a.key, k.key) AS key, coalesce(a.n, 0) - coalesce(k.n, 0) AS d
+                  FROM actual a FULL JOIN kept k ON k.key = a.key WHERE coalesce(a.n, 0) <> coalesce(k.n, 0)),
+         fixed AS (INSERT INTO sw_count_deltas (scope, key, n) SELECT ${scope}, key, d FROM diff RETURNING 1)
     SELECT coalesce(sum(abs(d)), 0)::int AS corrected FROM diff`;
   return r?.corrected ?? 0;
 }
 
-/** The desync counters against the set itself (after the re-judgement); returns entries corrected. */
+const PROGRESS_ROWS = Prisma.sql`SELECT specialization_id AS key, count(*) AS n FROM specialization_progress GROUP BY 1`;
+const DESYNCS = Prisma.sql`SELECT kind::text || ':' || specialization_id AS key, count(*) AS n FROM current_desyncs GROUP BY 1`;
+
+/** The desync counters against the set itself (after the re-judgement). */
 async function correctDesyncCounters(db: Db): Promise<number> {
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCKS.AUDIT}::bigint)`;
-    const [r] = await tx.$queryRaw<{ corrected: number }[]>`
-      WITH actual AS (SELECT kind::text || ':' || specialization_id AS key, count(*) AS n FROM current_desyncs GROUP BY 1),
-           kept AS (SELECT key, sum(n) AS n FROM sw_count_deltas WHERE scope = 'desyncs' GROUP BY 1),
-           diff AS (SELECT coalesce(a.key, k.key) AS key, coalesce(a.n, 0) - coalesce(k.n, 0) AS d
-                    FROM actual a FULL JOIN kept k ON k.key = a.key WHERE coalesce(a.n, 0) <> coalesce(k.n, 0)),
-           fixed AS (INSERT INTO sw_count_deltas (scope, key, n) SELECT 'desyncs', key, d FROM diff RETURNING 1)
-      SELECT coalesce(sum(abs(d)), 0)::int AS corrected FROM diff`;
-    return r?.corrected ?? 0;
+    return correctCounters(tx, 'desyncs', DESYNCS);
   });
 }
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDesyncs, previewSync, runFullAudit } from '../../lib/sync';
 import { db, rawClient } from '../support/db';
 import { createLearner, createPair } from '../support/factories';
+import { oracleFigures } from './detection-oracle';
 
 /**
  * The detection pass finds learner existence without joining users (an id range, the ids
@@ -19,47 +20,9 @@ afterAll(async () => {
   await c.end();
 });
 
-type Counts = Record<string, Record<string, number>>;
-
-/** Per specialization: pairs and desyncs by kind, from the obvious SQL. */
-async function independent(): Promise<Counts> {
-  const { rows } = await c.query<{ spec: string; kind: string; n: number }>(`
-    SELECT coalesce(p.specialization_id, l.specialization_id) AS spec,
-           CASE WHEN u.id IS NULL OR s.id IS NULL THEN CASE WHEN p.user_id IS NOT NULL THEN 'ORPHAN_PROGRESS' ELSE 'ORPHAN_LICENSE' END
-                WHEN p.user_id IS NOT NULL AND (
-                  NOT EXISTS (SELECT 1 FROM level_requirements r WHERE r.specialization_id = p.specialization_id
-                                AND r.level = p.current_level AND r.xp_required <= p.total_xp
-                                AND r.sessions_required <= p.completed_sessions)
-                  OR EXISTS (SELECT 1 FROM level_requirements r WHERE r.specialization_id = p.specialization_id
-                               AND r.level > p.current_level AND r.xp_required <= p.total_xp
-                               AND r.sessions_required <= p.completed_sessions)) THEN 'INVALID_PROGRESS'
-                WHEN l.user_id IS NULL THEN 'MISSING_LICENSE'
-                WHEN p.user_id IS NULL THEN 'MISSING_PROGRESS'
-                WHEN p.current_level <> l.current_level THEN 'LEVEL_MISMATCH'
-                WHEN l.started_at > now() THEN 'LICENSE_IN_FUTURE'
-                ELSE 'CONSISTENT' END AS kind,
-           count(*)::int AS n
-    FROM specialization_progress p
-    FULL OUTER JOIN user_licenses l ON l.user_id = p.user_id AND l.specialization_id = p.specialization_id
-    LEFT JOIN users u ON u.id = coalesce(p.user_id, l.user_id)
-    LEFT JOIN specializations s ON s.id = coalesce(p.specialization_id, l.specialization_id)
-    GROUP BY 1, 2`);
-  const out: Counts = {};
-  for (const r of rows) {
-    const spec = (out[r.spec] ??= {
-      pairs: 0,
-      LEVEL_MISMATCH: 0,
-      MISSING_LICENSE: 0,
-      MISSING_PROGRESS: 0,
-      ORPHAN_PROGRESS: 0,
-      ORPHAN_LICENSE: 0,
-      INVALID_PROGRESS: 0,
-      LICENSE_IN_FUTURE: 0,
-    });
-    spec.pairs! += r.n;
-    if (r.kind !== 'CONSISTENT') spec[r.kind] = r.n;
-  }
-  return out;
+/** Per specialization: pairs and desyncs by kind, from the obvious SQL (the shared oracle). */
+async function independent() {
+  return (await oracleFigures(c)).bySpecialization;
 }
 
 async function expectAgreement() {
