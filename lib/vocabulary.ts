@@ -66,6 +66,10 @@ export const AUDIT_ACTIONS = [
   'SYNC_JOB_REPAIR',
   'SYNC_JOB_STARTED',
   'SYNC_JOB_FINISHED',
+  /** An operator stopped a running job ("Cancel job", `syncwatch jobs cancel`). */
+  'SYNC_JOB_CANCELLED',
+  /** An UNDO job put one pair back as the undone job found it. */
+  'SYNC_JOB_UNDO',
   'HEALTH_CHECK',
   'FULL_AUDIT',
   /** FOREIGN_WRITES=heal completed a foreign write at its commit (written by the database, source DATABASE). */
@@ -88,6 +92,7 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type AttemptedAction =
   | AuditAction
   | 'SYNC_PREVIEW'
+  | 'UNDO_PREVIEW'
   | 'VIEW_DASHBOARD'
   | 'VIEW_EVENTS'
   | 'VIEW_DESYNCS'

@@ -58,10 +58,23 @@ export interface DesyncFilters {
   specialization?: string;
   search?: string;
   causedBy?: string;
+  /** A scoped sync job's: one learner, or the pairs picked by checkbox. */
+  learner?: number;
+  pairs?: { userId: number; specializationId: string }[];
 }
 
-function whereClause(f: DesyncFilters) {
+/**
+ * The list's filters over `current_desyncs d LEFT JOIN users u`, shared by the list, its count and
+ * a scoped sync job's plan (lib/sync/scope.ts), so a job repairs exactly what the list shows.
+ */
+export function desyncWhere(f: DesyncFilters): Prisma.Sql[] {
   const parts: Prisma.Sql[] = [];
+  if (f.learner) parts.push(Prisma.sql`d.user_id = ${f.learner}`);
+  if (f.pairs) {
+    const users = f.pairs.map((p) => p.userId);
+    const specs = f.pairs.map((p) => p.specializationId);
+    parts.push(Prisma.sql`(d.user_id, d.specialization_id) IN (SELECT * FROM unnest(${users}::int[], ${specs}::text[]))`);
+  }
   if (f.kind) parts.push(Prisma.sql`d.kind = ${f.kind}::"DesyncKind"`);
   if (f.specialization) parts.push(Prisma.sql`d.specialization_id = ${f.specialization}`);
   if (f.causedBy) parts.push(Prisma.sql`d.caused_by = ${f.causedBy}`);
@@ -77,7 +90,7 @@ function whereClause(f: DesyncFilters) {
 export async function listDesyncs(db: Db, opts: DesyncFilters & { cursor?: string | null; offset?: number; limit?: number } = {}) {
   const v = parseInput(listSchema, opts);
   const limit = v.limit ?? 50;
-  const filters = whereClause(v);
+  const filters = desyncWhere(v);
   const page = [...filters];
   if (v.cursor) {
     const [since, userId, spec, kind] = decodeCursor(v.cursor);

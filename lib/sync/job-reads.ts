@@ -1,5 +1,6 @@
 import type { Db } from '../db/prisma';
 import type { SyncJob } from '../generated/prisma/client';
+import { parseStoredScope } from './scope';
 import type { PlannedRepair, SyncItemOutcome, SyncJobSummary } from './types';
 
 /** Reads of sync jobs and their items, for the pages, the API, the CLI and the metrics. */
@@ -21,7 +22,11 @@ export function toSummary(j: SyncJob): SyncJobSummary {
     synced: j.synced,
     failed: j.failed,
     reported: j.reported,
+    conflicts: j.conflicts,
     error: j.error,
+    scope: parseStoredScope(j.scope),
+    undoesJobId: j.undoesJobId,
+    cancelledBy: j.cancelledBy,
   };
 }
 

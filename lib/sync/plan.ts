@@ -4,6 +4,8 @@ import { getLevelTables } from './levels';
 import { decide } from './repair';
 import { loadPairs } from './repair-sql';
 import { emptyByKind } from './classify';
+import { desyncWhere } from './desyncs';
+import type { JobScope } from './scope';
 import type { DesyncKind, PlannedRepair, SyncPreview } from './types';
 
 /**
@@ -18,24 +20,33 @@ export interface FoundPair {
   kind: DesyncKind;
 }
 
-/** One entry per pair (its oldest), in a stable order (specialization, learner). */
-const PAIRS = Prisma.sql`SELECT DISTINCT ON (specialization_id, user_id) user_id, specialization_id AS spec, kind
-  FROM current_desyncs ORDER BY specialization_id, user_id, since`;
+/**
+ * One entry per pair in scope (its oldest matching), in a stable order (specialization, learner).
+ * The users join is there only for a search, which the list matches on email and name.
+ */
+function pairsIn(scope: JobScope | null): Prisma.Sql {
+  const where = desyncWhere(scope ?? {});
+  return Prisma.sql`SELECT DISTINCT ON (d.specialization_id, d.user_id) d.user_id, d.specialization_id AS spec, d.kind
+    FROM current_desyncs d ${scope?.search ? Prisma.sql`LEFT JOIN users u ON u.id = d.user_id` : Prisma.empty}
+    ${where.length ? Prisma.sql`WHERE ${Prisma.join(where, ' AND ')}` : Prisma.empty}
+    ORDER BY d.specialization_id, d.user_id, d.since`;
+}
 
-/** Every pair out of sync right now (the first `limit` when given), in a stable order (specialization, learner). */
-export async function findDesyncedPairs(db: Db, limit?: number): Promise<FoundPair[]> {
+/** Every pair out of sync right now within `scope` (the first `limit` when given), in a stable order. */
+export async function findDesyncedPairs(db: Db, opts: { limit?: number; scope?: JobScope | null } = {}): Promise<FoundPair[]> {
   const rows = await db.$queryRaw<{ user_id: number; spec: string; kind: DesyncKind }[]>`
-    ${PAIRS} ${limit === undefined ? Prisma.empty : Prisma.sql`LIMIT ${limit}`}`;
+    ${pairsIn(opts.scope ?? null)} ${opts.limit === undefined ? Prisma.empty : Prisma.sql`LIMIT ${opts.limit}`}`;
   return rows.map((r) => ({ userId: r.user_id, specializationId: r.spec, kind: r.kind }));
 }
 
 /** The dry run: what a sync job would do now, pair by pair, decided by the job's own policy. Writes nothing. */
-export async function previewSync(db: Db, opts: { limit?: number } = {}): Promise<SyncPreview> {
+export async function previewSync(db: Db, opts: { limit?: number; scope?: JobScope | null } = {}): Promise<SyncPreview> {
   const limit = Math.min(Math.max(opts.limit ?? 50, 0), 100_000);
+  const scope = opts.scope ?? null;
   // The counts in SQL; only the pairs shown travel to Node.
   const [first, counts] = await Promise.all([
-    findDesyncedPairs(db, limit),
-    db.$queryRaw<{ kind: DesyncKind; n: number }[]>`SELECT kind, count(*)::int AS n FROM (${PAIRS}) p GROUP BY kind`,
+    findDesyncedPairs(db, { limit, scope }),
+    db.$queryRaw<{ kind: DesyncKind; n: number }[]>`SELECT kind, count(*)::int AS n FROM (${pairsIn(scope)}) p GROUP BY kind`,
   ]);
   const byKind = emptyByKind();
   for (const c of counts) byKind[c.kind] = c.n;
@@ -48,8 +59,8 @@ export async function previewSync(db: Db, opts: { limit?: number } = {}): Promis
     ),
   ]);
   const items: PlannedRepair[] = loaded.map((p, i) => {
-    const { action: _a, targetLevel: _t, reason: _r, ...planned } = decide(p, tables, first[i]?.kind);
+    const { action: _a, targetLevel: _t, reason: _r, versions: _v, ...planned } = decide(p, tables, first[i]?.kind);
     return planned;
   });
-  return { found: counts.reduce((n, c) => n + c.n, 0), byKind, items };
+  return { found: counts.reduce((n, c) => n + c.n, 0), byKind, items, scope };
 }

@@ -26,6 +26,11 @@ export interface LoadedPair {
   completedSessions: number | null;
   licenseLevel: number | null;
   licenseStartedInFuture: boolean;
+  licenseStartedAt: Date | null;
+  licenseLastAdvancedAt: Date | null;
+  /** The rows' versions (bumped by a trigger on every UPDATE); null where the row does not exist. */
+  progressVersion: number | null;
+  licenseVersion: number | null;
   userExists: boolean;
   specializationExists: boolean;
 }
@@ -39,6 +44,8 @@ export interface Decision extends PlannedRepair {
   targetLevel: number | null;
   /** Why a pair is only reported. */
   reason: string | null;
+  /** The rows' versions when the pair was loaded (kept on the job item for a row the repair does not write). */
+  versions?: { progress: number | null; license: number | null };
 }
 
 export function kindOf(p: LoadedPair, table: LevelTable | undefined): DesyncKind | null {
@@ -48,8 +55,11 @@ export function kindOf(p: LoadedPair, table: LevelTable | undefined): DesyncKind
   return classifyPair({ progress, license, orphan: !p.userExists || !p.specializationExists }, table);
 }
 
+/** The pair's image as recorded in job items: enough to put it back exactly (lib/sync/undo.ts). */
 export function beforeOf(p: LoadedPair): PairSnapshot {
-  return { progressLevel: p.progressLevel, licenseLevel: p.licenseLevel, totalXp: p.totalXp, completedSessions: p.completedSessions };
+  const levels = { progressLevel: p.progressLevel, licenseLevel: p.licenseLevel, totalXp: p.totalXp, completedSessions: p.completedSessions };
+  if (!p.licenseStartedAt) return levels;
+  return { ...levels, licenseStartedAt: p.licenseStartedAt.toISOString(), licenseLastAdvancedAt: p.licenseLastAdvancedAt?.toISOString() ?? null };
 }
 
 /**
@@ -60,7 +70,8 @@ export function decide(p: LoadedPair, tables: Map<string, LevelTable>, planned?:
   const table = tables.get(p.specializationId);
   const kind = kindOf(p, table);
   const before = beforeOf(p);
-  const base = { userId: p.userId, specializationId: p.specializationId, email: p.email, before, reason: null };
+  const versions = { progress: p.progressVersion, license: p.licenseVersion };
+  const base = { userId: p.userId, specializationId: p.specializationId, email: p.email, before, reason: null, versions };
   const report = (k: DesyncKind, reason: string): Decision => ({
     ...base,
     kind: k,

@@ -1,5 +1,6 @@
 import type { AuditSource, CheckKind, DesyncKind, SyncJobStatus, SyncTrigger } from '../vocabulary';
 import type { SpecializationId } from './level-rules';
+import type { JobScope } from './scope';
 
 export type { SpecializationId } from './level-rules';
 export type { AuditSource, DesyncKind, SyncItemOutcome, SyncJobStatus, SyncTrigger } from '../vocabulary';
@@ -41,8 +42,10 @@ export interface PairSnapshot {
   licenseLevel: number | null;
   totalXp: number | null;
   completedSessions: number | null;
-  /** In a recorded after-image: when a license the repair created or re-dated starts (ISO). */
+  /** When the license starts (ISO): in images recorded since undo exists, and in after-images of licenses a repair wrote. */
   licenseStartedAt?: string;
+  /** When the license last advanced (ISO, or null): in images recorded since undo exists. */
+  licenseLastAdvancedAt?: string | null;
 }
 
 export interface HealthSnapshot {
@@ -96,7 +99,15 @@ export interface SyncJobSummary {
   synced: number;
   failed: number;
   reported: number;
+  /** UNDO jobs: pairs left alone because they changed after the undone job left them. */
+  conflicts: number;
   error: string | null;
+  /** What the job was limited to; null for every desync (lib/sync/scope.ts). */
+  scope: JobScope | null;
+  /** UNDO jobs: the job whose repairs it puts back. */
+  undoesJobId: number | null;
+  /** CANCELLED jobs: who cancelled it. */
+  cancelledBy: string | null;
 }
 
 /** One pair a sync job would touch (dry run) or touched. */
@@ -115,4 +126,6 @@ export interface SyncPreview {
   byKind: Record<DesyncKind, number>;
   /** The first `limit` planned repairs, in the order the job would apply them. */
   items: PlannedRepair[];
+  /** What the preview (and the job it precedes) is limited to; null for every desync. */
+  scope: JobScope | null;
 }

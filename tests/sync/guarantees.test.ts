@@ -164,6 +164,10 @@ describe('a job records what it did, not what it meant to do', () => {
       completedSessions: 12,
       licenseLevel: 2,
       licenseStartedInFuture: false,
+      licenseStartedAt: new Date('2026-01-01T00:00:00Z'),
+      licenseLastAdvancedAt: null,
+      progressVersion: 1,
+      licenseVersion: 1,
       userExists: true,
       specializationExists: true,
     };
