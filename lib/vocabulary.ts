@@ -37,6 +37,8 @@ const values = <E extends Record<string, string>>(e: E) => Object.values(e) as V
 
 export const DESYNC_KINDS = values(DesyncKind);
 export const SYNC_JOB_STATUSES = values(SyncJobStatus);
+export const SYNC_TRIGGERS = values(SyncTrigger);
+export const SYNC_ITEM_OUTCOMES = values(SyncItemOutcome);
 export const SCHEDULE_NAMES = values(ScheduleName);
 export const FOREIGN_WRITE_MODES = values(ForeignWrites);
 
@@ -103,7 +105,8 @@ export type AttemptedAction =
   | 'VIEW_LEARNERS'
   | 'VIEW_LEARNER'
   | 'EXPORT_DESYNCS'
-  | 'EXPORT_SYNC_JOBS';
+  | 'EXPORT_SYNC_JOBS'
+  | 'EXPORT_AUDIT_LOG';
 
 export const KIND_LABELS: Record<DesyncKind, string> = {
   LEVEL_MISMATCH: 'Level mismatch',

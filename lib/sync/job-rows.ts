@@ -1,7 +1,10 @@
 import type { Db } from '../db/prisma';
 import type { SyncJob } from '../generated/prisma/client';
 import { toSummary } from './job-reads';
-import type { SyncJobSummary } from './types';
+import { writeAuditEvent } from './audit';
+import { SyncError } from './errors';
+import type { Actor, SyncJobSummary } from './types';
+import { jobIdSchema, parseInput } from './validation';
 
 /**
  * Writes to a sync job's own row. Every time comes from the database's clock (clock_timestamp(),
@@ -63,4 +66,30 @@ export async function abandonStaleJobs(db: Db, heartbeatTimeoutMs: number): Prom
   if (!ids.length) return [];
   const rows = await db.syncJob.findMany({ where: { id: { in: ids.map((r) => r.id) } }, orderBy: { id: 'asc' } });
   return rows.map(toSummary);
+}
+
+/**
+ * Cancels a RUNNING job at once, whichever instance runs it: the row says CANCELLED (who, when)
+ * and the slot is free. The job's own writes are fenced on status = 'RUNNING', so the batch in
+ * flight rolls back and it stops there; every batch it committed before is kept with its items.
+ */
+export async function cancelSyncJob(db: Db, jobId: number, actor: Actor): Promise<SyncJobSummary> {
+  const id = parseInput(jobIdSchema, jobId);
+  return db.$transaction(async (tx) => {
+    const reason = `cancelled by ${actor.label}`.slice(0, 500);
+    const n = await tx.$executeRaw`
+      UPDATE sync_jobs SET status = 'CANCELLED', cancelled_by = ${actor.label.slice(0, 320)}, error = ${reason},
+             finished_at = clock_timestamp(),
+             duration_ms = greatest(0, round(extract(epoch FROM clock_timestamp() - started_at) * 1000))::int
+      WHERE id = ${id} AND status = 'RUNNING'`;
+    const job = await tx.syncJob.findUnique({ where: { id } });
+    if (!job) throw new SyncError('NOT_FOUND', `There is no sync job #${id}.`);
+    if (n === 0) {
+      const when = job.finishedAt ? ` at ${job.finishedAt.toISOString()}` : '';
+      throw new SyncError('CONFLICT', `Sync job #${id} already ended (${job.status}${when}): there is nothing to cancel.`);
+    }
+    const after = { done: job.done, total: job.total, synced: job.synced, failed: job.failed };
+    await writeAuditEvent(tx, { actor, action: 'SYNC_JOB_CANCELLED', syncJobId: id, after });
+    return toSummary(job);
+  });
 }

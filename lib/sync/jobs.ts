@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Db } from '../db/prisma';
-import type { SyncJob } from '../generated/prisma/client';
+import type { Db, DbTx } from '../db/prisma';
+import { Prisma, type SyncJob } from '../generated/prisma/client';
 import { SyncTrigger } from '../vocabulary';
 import { writeAuditEvent } from './audit';
 import { isConnectionLoss, pgError, TX_OPTIONS, withRetry } from './db-errors';
@@ -8,10 +8,12 @@ import { alreadyRunningMessage, SyncError } from './errors';
 import { recordHealthSnapshot } from './health-check';
 import { toSummary } from './job-reads';
 import { getLevelTables } from './levels';
+import type { LevelTable } from './level-rules';
 import { findDesyncedPairs, previewSync, type FoundPair } from './plan';
 import { beat, finishJob, heartbeatIntervalMs, recordFound } from './job-rows';
 import { decide, type Decision } from './repair';
 import { applyDecisions, JobFencedError, lockAndLoad } from './repair-sql';
+import { jobScopeSchema, type JobScope } from './scope';
 import type { Actor, SyncJobSummary, SyncPreview } from './types';
 import { parseInput, reasonSchema } from './validation';
 
@@ -30,6 +32,7 @@ const jobOptionsSchema = z.object({
   trigger: z.enum(SyncTrigger),
   reason: reasonSchema,
   batchSize: z.number().int().min(1).max(10_000).optional(),
+  scope: jobScopeSchema.nullish(),
 });
 
 export interface SyncJobOptions {
@@ -37,6 +40,8 @@ export interface SyncJobOptions {
   actor: Actor;
   reason?: string | null;
   batchSize?: number;
+  /** Repair only these desyncs (lib/sync/scope.ts); every desync when unset. */
+  scope?: JobScope | null;
   onProgress?: (done: number, total: number) => void;
   /** Stops the job between batches (e.g. on SIGTERM): it ends FAILED with the reason, its slot freed. */
   signal?: AbortSignal;
@@ -53,11 +58,18 @@ async function describeRunning(db: Db): Promise<SyncError> {
 }
 
 /** Claims the single running slot or throws ALREADY_RUNNING naming who holds it. */
-async function claimJob(db: Db, opts: SyncJobOptions): Promise<SyncJob> {
-  const v = parseInput(jobOptionsSchema, { trigger: opts.trigger, reason: opts.reason, batchSize: opts.batchSize });
+export async function claimJob(db: Db, opts: SyncJobOptions & { undoesJobId?: number }): Promise<SyncJob> {
+  const v = parseInput(jobOptionsSchema, { trigger: opts.trigger, reason: opts.reason, batchSize: opts.batchSize, scope: opts.scope });
   try {
     return await db.syncJob.create({
-      data: { trigger: v.trigger, actor: opts.actor.label.slice(0, 320), actorUserId: opts.actor.userId ?? null, reason: v.reason ?? null },
+      data: {
+        trigger: v.trigger,
+        actor: opts.actor.label.slice(0, 320),
+        actorUserId: opts.actor.userId ?? null,
+        reason: v.reason ?? null,
+        scope: v.scope ?? Prisma.DbNull,
+        undoesJobId: opts.undoesJobId ?? null,
+      },
     });
   } catch (err) {
     const { code, constraint } = pgError(err);
@@ -66,11 +78,29 @@ async function claimJob(db: Db, opts: SyncJobOptions): Promise<SyncJob> {
   }
 }
 
+/**
+ * What a job does, unit by unit: a sync job repairs desynced pairs, an undo job puts pairs back
+ * (lib/sync/undo.ts). The executor owns the rest: heartbeat, batches, fencing, the shutdown
+ * signal, the pair-by-pair retry of a failed batch, and how the job ends.
+ */
+export interface JobWork<U> {
+  /** The units to handle, in order; recorded as the job's `found`. */
+  plan(): Promise<U[]>;
+  /** Handles one batch in its own transaction: lock, decide, write, record. */
+  batch(tx: DbTx, units: U[]): Promise<void>;
+  /** Records one unit whose batch and own retry failed, with the readable error. */
+  failed(db: Db, unit: U, error: string): Promise<void>;
+  /** The audit payload of SYNC_JOB_STARTED besides `found`. */
+  started?: Record<string, unknown>;
+}
+
+const BATCH_TX = { ...TX_OPTIONS, timeout: 120_000 };
+
 /** Runs a claimed job to its end; never throws (the outcome is recorded on the job). */
-async function executeJob(db: Db, job: SyncJob, opts: SyncJobOptions): Promise<SyncJobSummary> {
+export async function executeJob<U>(db: Db, job: SyncJob, opts: SyncJobOptions, work: JobWork<U>): Promise<SyncJobSummary> {
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   const actor: Actor = opts.actor;
-  // Set when a beat finds the job no longer RUNNING: the next batch would be fenced anyway.
+  // Set when a beat finds the job no longer RUNNING (cancelled or abandoned): the next batch would be fenced anyway.
   let fenced = false;
   const heartbeat = setInterval(
     () => {
@@ -86,10 +116,10 @@ async function executeJob(db: Db, job: SyncJob, opts: SyncJobOptions): Promise<S
   );
   heartbeat.unref?.();
   try {
-    const found = await findDesyncedPairs(db);
+    const found = await work.plan();
     if (!(await recordFound(db, job.id, found.length))) throw new JobFencedError(job.id);
-    await writeAuditEvent(db, { actor, action: 'SYNC_JOB_STARTED', syncJobId: job.id, reason: job.reason, after: { found: found.length } });
-    const tables = await getLevelTables(db);
+    const startedAfter = { found: found.length, ...(job.scope ? { scope: job.scope } : {}), ...work.started };
+    await writeAuditEvent(db, { actor, action: 'SYNC_JOB_STARTED', syncJobId: job.id, reason: job.reason, after: startedAfter });
     let done = 0;
     opts.onProgress?.(0, found.length);
     for (let i = 0; i < found.length; i += batchSize) {
@@ -100,40 +130,16 @@ async function executeJob(db: Db, job: SyncJob, opts: SyncJobOptions): Promise<S
       }
       const batch = found.slice(i, i + batchSize);
       try {
-        await withRetry(() =>
-          db.$transaction(
-            async (tx) => {
-              const loaded = await lockAndLoad(tx, actor, batch);
-              const decisions = loaded.map((p, n) => decide(p, tables, batch[n]?.kind));
-              await applyDecisions(tx, decisions, { jobId: job.id, actor, auditAction: 'SYNC_JOB_REPAIR' });
-            },
-            { ...TX_OPTIONS, timeout: 120_000 },
-          ),
-        );
+        await withRetry(() => db.$transaction((tx) => work.batch(tx, batch), BATCH_TX));
       } catch (batchError) {
         if (isConnectionLoss(batchError) || batchError instanceof JobFencedError) throw batchError;
         // One bad pair must not stop the others: redo this batch pair by pair.
-        for (const pair of batch) await repairOneInJob(db, job.id, pair, actor, tables);
+        for (const unit of batch) await handleOne(db, unit, work);
       }
       done += batch.length;
       opts.onProgress?.(done, found.length);
     }
-    const counts = await db.syncJob.findUniqueOrThrow({ where: { id: job.id } });
-    const status = counts.failed === 0 ? 'SUCCEEDED' : counts.synced > 0 ? 'PARTIAL' : 'FAILED';
-    const error = counts.failed ? `${counts.failed} pair(s) could not be repaired; see the job items.` : null;
-    const { job: ended, finished } = await finishJob(db, job.id, status, error);
-    if (!finished) return fencedSummary(ended);
-    const after = { status, synced: ended.synced, failed: ended.failed, reported: ended.reported };
-    await writeAuditEvent(db, { actor, action: 'SYNC_JOB_FINISHED', syncJobId: job.id, after }).catch((err: unknown) => {
-      // The job's own row already says how it ended; only the audit trail misses the line.
-      console.error(`[sync] job #${job.id}: could not record SYNC_JOB_FINISHED`, readableError(err));
-    });
-    // A point on the trend right after the repairs (the set itself was kept by the judge at each commit).
-    await recordHealthSnapshot(db, { source: 'SYNC_JOB' }).catch((err: unknown) => {
-      // The next scheduled snapshot stores one instead.
-      console.error(`[sync] job #${job.id}: the closing snapshot failed`, readableError(err));
-    });
-    return toSummary(ended);
+    return await closeJob(db, job, actor);
   } catch (err) {
     if (err instanceof JobFencedError) return fencedSummary(await db.syncJob.findUniqueOrThrow({ where: { id: job.id } }));
     return failJob(db, job, `The sync job stopped: ${readableError(err)}`);
@@ -142,9 +148,41 @@ async function executeJob(db: Db, job: SyncJob, opts: SyncJobOptions): Promise<S
   }
 }
 
-/** An abandoned job stops where it is: its row already says how it ended. */
+async function handleOne<U>(db: Db, unit: U, work: JobWork<U>): Promise<void> {
+  try {
+    await withRetry(() => db.$transaction((tx) => work.batch(tx, [unit]), TX_OPTIONS));
+  } catch (err) {
+    if (isConnectionLoss(err) || err instanceof JobFencedError) throw err;
+    await work.failed(db, unit, readableError(err));
+  }
+}
+
+/** Ends a job whose batches all ran: its status from its counts, an audit line, a closing snapshot. */
+async function closeJob(db: Db, job: SyncJob, actor: Actor): Promise<SyncJobSummary> {
+  const counts = await db.syncJob.findUniqueOrThrow({ where: { id: job.id } });
+  const status = counts.failed === 0 ? 'SUCCEEDED' : counts.synced > 0 ? 'PARTIAL' : 'FAILED';
+  const error = counts.failed
+    ? `${counts.failed} pair(s) could not be ${job.trigger === 'UNDO' ? 'put back' : 'repaired'}; see the job items.`
+    : null;
+  const { job: ended, finished } = await finishJob(db, job.id, status, error);
+  if (!finished) return fencedSummary(ended);
+  const after = { status, synced: ended.synced, failed: ended.failed, reported: ended.reported, conflicts: ended.conflicts };
+  await writeAuditEvent(db, { actor, action: 'SYNC_JOB_FINISHED', syncJobId: job.id, after }).catch((err: unknown) => {
+    // The job's own row already says how it ended; only the audit trail misses the line.
+    console.error(`[sync] job #${job.id}: could not record SYNC_JOB_FINISHED`, readableError(err));
+  });
+  // A point on the trend right after the repairs (the set itself was kept by the judge at each commit).
+  await recordHealthSnapshot(db, { source: 'SYNC_JOB' }).catch((err: unknown) => {
+    // The next scheduled snapshot stores one instead.
+    console.error(`[sync] job #${job.id}: the closing snapshot failed`, readableError(err));
+  });
+  return toSummary(ended);
+}
+
+/** A cancelled or abandoned job stops where it is: its row already says how it ended. */
 function fencedSummary(row: SyncJob): SyncJobSummary {
-  console.error(`[sync] job #${row.id} was marked ${row.status} by another instance; it stopped without writing more.`);
+  const by = row.status === 'CANCELLED' ? `cancelled by ${row.cancelledBy}` : `marked ${row.status} by another instance`;
+  console.error(`[sync] job #${row.id} was ${by}; it stopped after ${row.done} of ${row.total} pairs, its committed batches kept.`);
   return toSummary(row);
 }
 
@@ -169,32 +207,38 @@ function readableError(err: unknown): string {
   return (message ?? 'unexpected error').split('\n').filter(Boolean).at(-1)!.slice(0, 300);
 }
 
-async function repairOneInJob(db: Db, jobId: number, pair: FoundPair, actor: Actor, tables: Awaited<ReturnType<typeof getLevelTables>>) {
-  let decision: Decision | undefined;
-  try {
-    await withRetry(() =>
-      db.$transaction(async (tx) => {
-        const [loaded] = await lockAndLoad(tx, actor, [pair]);
-        decision = decide(loaded!, tables, pair.kind);
-        await applyDecisions(tx, [decision], { jobId, actor, auditAction: 'SYNC_JOB_REPAIR' });
-      }, TX_OPTIONS),
-    );
-  } catch (err) {
-    if (isConnectionLoss(err) || err instanceof JobFencedError) throw err;
-    const d: Decision = decision ?? {
-      userId: pair.userId,
-      specializationId: pair.specializationId,
-      email: null,
-      kind: pair.kind,
-      action: 'NONE',
-      targetLevel: null,
-      reason: null,
-      before: { progressLevel: null, licenseLevel: null, totalXp: null, completedSessions: null },
-      after: null,
-    };
-    const ctx = { jobId, actor, auditAction: 'SYNC_JOB_REPAIR', outcome: 'FAILED', error: readableError(err) } as const;
-    await db.$transaction((tx) => applyDecisions(tx, [d], ctx), TX_OPTIONS);
-  }
+/** A sync job's work: the desyncs in its scope, each re-decided under its lock by the repair policy. */
+function syncWork(db: Db, job: SyncJob, actor: Actor, scope: JobScope | null): JobWork<FoundPair> {
+  const ctx = { jobId: job.id, actor, auditAction: 'SYNC_JOB_REPAIR' } as const;
+  let tables: Map<string, LevelTable> | undefined;
+  return {
+    async plan() {
+      tables = await getLevelTables(db);
+      return findDesyncedPairs(db, { scope });
+    },
+    async batch(tx, batch) {
+      const loaded = await lockAndLoad(tx, actor, batch);
+      await applyDecisions(
+        tx,
+        loaded.map((p, n) => decide(p, tables!, batch[n]?.kind)),
+        ctx,
+      );
+    },
+    async failed(db, pair, error) {
+      const d: Decision = {
+        userId: pair.userId,
+        specializationId: pair.specializationId,
+        email: null,
+        kind: pair.kind,
+        action: 'NONE',
+        targetLevel: null,
+        reason: null,
+        before: { progressLevel: null, licenseLevel: null, totalXp: null, completedSessions: null },
+        after: null,
+      };
+      await db.$transaction((tx) => applyDecisions(tx, [d], { ...ctx, outcome: 'FAILED', error }), TX_OPTIONS);
+    },
+  };
 }
 
 /** Claims the slot and runs the job to its end in this call. */
@@ -204,14 +248,14 @@ export async function runSyncJob(
   db: Db,
   opts: SyncJobOptions & { dryRun?: boolean; previewLimit?: number },
 ): Promise<SyncJobSummary | SyncPreview> {
-  if (opts.dryRun) return previewSync(db, { limit: opts.previewLimit ?? 100_000 });
+  if (opts.dryRun) return previewSync(db, { limit: opts.previewLimit ?? 100_000, scope: parseInput(jobScopeSchema.nullish(), opts.scope) });
   const job = await claimJob(db, opts);
-  return executeJob(db, job, opts);
+  return executeJob(db, job, opts, syncWork(db, job, opts.actor, toSummary(job).scope));
 }
 
 /** Claims the slot, returns the RUNNING job at once and repairs in the background of this process. */
 export async function startSyncJob(db: Db, opts: SyncJobOptions): Promise<SyncJobSummary> {
   const job = await claimJob(db, opts);
-  void executeJob(db, job, opts);
+  void executeJob(db, job, opts, syncWork(db, job, opts.actor, toSummary(job).scope));
   return toSummary(job);
 }

@@ -83,6 +83,9 @@ export interface ApplyContext {
   error?: string;
 }
 
+/** A timestamp column as JavaScript's toISOString() writes it, so recorded images read alike. */
+const iso = (column: string) => Prisma.raw(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+
 /** What happened to one pair: the outcome comes from the rows the statement actually wrote. */
 export interface Applied {
   userId: number;
@@ -94,7 +97,10 @@ export interface Applied {
 /** The job this batch belongs to is no longer RUNNING (abandoned by a sweep): nothing was committed. */
 export class JobFencedError extends SyncError {
   constructor(jobId: number) {
-    super('CONFLICT', `job #${jobId} is no longer running (it was cancelled, or another instance marked it ABANDONED); this batch was rolled back.`);
+    super(
+      'CONFLICT',
+      `job #${jobId} is no longer running (it was cancelled, or another instance marked it ABANDONED); this batch was rolled back.`,
+    );
   }
 }
 
@@ -179,7 +185,8 @@ export async function applyDecisions(tx: DbTx, decisions: Decision[], ctx: Apply
                   ELSE t.error END AS error,
              CASE WHEN t.outcome = 'SYNCED' AND w.user_id IS NULL THEN NULL
                   WHEN w.started_at IS NOT NULL
-                  THEN t.after || jsonb_build_object('licenseStartedAt', w.started_at, 'licenseLastAdvancedAt', w.last_advanced_at)
+                  THEN t.after || jsonb_build_object('licenseStartedAt', ${iso('w.started_at')},
+                                                     'licenseLastAdvancedAt', ${iso('w.last_advanced_at')})
                   ELSE t.after END AS after,
              coalesce(w.pv, t.pv0) AS pv, coalesce(w.lv, t.lv0) AS lv,
              (t.action = 'SET_BOTH_LEVELS' AND coalesce(w.sides, 0) = 1) AS half
@@ -206,7 +213,8 @@ export interface OutcomeRow {
 export function recordOutcomes(ctx: ApplyContext): Prisma.Sql {
   return Prisma.sql`,
     items AS (
-      INSERT INTO sync_job_items (job_id, user_id, specialization_id, kind, before, after, outcome, error, progress_version, license_version)
+      INSERT INTO sync_job_items (job_id, user_id, specialization_id, kind, before, after, outcome, error,
+                                  progress_version, license_version)
       SELECT ${ctx.jobId}::int, r.user_id, r.spec, r.kind::"DesyncKind", r.before, r.after, r.outcome::"SyncItemOutcome", r.error,
              CASE WHEN r.outcome = 'FAILED' THEN NULL ELSE r.pv END, CASE WHEN r.outcome = 'FAILED' THEN NULL ELSE r.lv END
       FROM r WHERE ${ctx.jobId}::int IS NOT NULL

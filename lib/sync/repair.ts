@@ -57,9 +57,18 @@ export function kindOf(p: LoadedPair, table: LevelTable | undefined): DesyncKind
 
 /** The pair's image as recorded in job items: enough to put it back exactly (lib/sync/undo.ts). */
 export function beforeOf(p: LoadedPair): PairSnapshot {
-  const levels = { progressLevel: p.progressLevel, licenseLevel: p.licenseLevel, totalXp: p.totalXp, completedSessions: p.completedSessions };
+  const levels = {
+    progressLevel: p.progressLevel,
+    licenseLevel: p.licenseLevel,
+    totalXp: p.totalXp,
+    completedSessions: p.completedSessions,
+  };
   if (!p.licenseStartedAt) return levels;
-  return { ...levels, licenseStartedAt: p.licenseStartedAt.toISOString(), licenseLastAdvancedAt: p.licenseLastAdvancedAt?.toISOString() ?? null };
+  return {
+    ...levels,
+    licenseStartedAt: p.licenseStartedAt.toISOString(),
+    licenseLastAdvancedAt: p.licenseLastAdvancedAt?.toISOString() ?? null,
+  };
 }
 
 /**

@@ -85,6 +85,7 @@ export const createLearnerSchema = plainObject(
 );
 
 export const learnerIdSchema = id;
+export const jobIdSchema = id;
 
 /** A writer's name as recorded by the judge at commit (current_desyncs.caused_by, pair_events.writer). */
 export const MAX_WRITER_LENGTH = 320;

@@ -117,12 +117,13 @@ describe('runSyncJob', () => {
     const { items, total } = await listSyncJobItems(db, job.id, { limit: 100 });
     expect(total).toBe(13);
     const key = (i: { userId: number; specializationId: string }) => `${i.userId}:${i.specializationId}`;
-    // The recorded after-image adds what only the write knows: a created license's start.
+    // The recorded after-image adds what only the write knows: a written license's start and last advance.
     const created = items.filter((i) => i.kind === 'MISSING_LICENSE');
     expect(created.map((i) => typeof i.after?.licenseStartedAt)).toEqual(['string', 'string', 'string', 'string']);
-    const withoutStart = ({ licenseStartedAt: _s, ...rest }: NonNullable<(typeof items)[number]['after']>) => rest;
-    expect(items.map((i) => [key(i), i.kind, i.before, i.after && withoutStart(i.after)]).sort()).toEqual(
-      preview.items.map((i) => [key(i), i.kind, i.before, i.after]).sort(),
+    type Image = NonNullable<(typeof items)[number]['after']>;
+    const levels = ({ licenseStartedAt: _s, licenseLastAdvancedAt: _a, ...rest }: Image) => rest;
+    expect(items.map((i) => [key(i), i.kind, i.before, i.after && levels(i.after)]).sort()).toEqual(
+      preview.items.map((i) => [key(i), i.kind, i.before, i.after && levels(i.after)]).sort(),
     );
     expect(await countDesyncsIndependently(c)).toEqual({ level_mismatch: 0, missing_license: 0, missing_progress: 0 });
     // The job refreshed the figures: the dashboard's list is empty.
