@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { createDb } from '../lib/db/prisma';
 import { env } from '../lib/env';
+import { isSyncError } from '../lib/sync/errors';
 import { COMMANDS } from './cli/commands';
 import { EXIT, type CliCommand, type CliIO } from './cli/types';
 import { withDatabase } from './lib/database';
@@ -91,6 +92,8 @@ async function main(argv: string[]): Promise<number> {
       return await command.run(parsed.args, io, db);
     } catch (err) {
       io.err(`syncwatch ${command.name}: ${describe(err)}`);
+      // Another job holds the slot, or the engine refused the input: as documented, exit 2.
+      if (isSyncError(err, 'ALREADY_RUNNING') || isSyncError(err, 'VALIDATION')) return EXIT.USAGE;
       return EXIT.FAILURE;
     } finally {
       await db.$disconnect();

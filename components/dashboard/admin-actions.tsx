@@ -9,6 +9,7 @@ import { runFullAuditAction } from '@/lib/actions/run-full-audit';
 import type { JobDto } from '@/lib/data/dto';
 import { formatInt, formatRate } from '@/lib/format';
 import { REPAIRABLE_KINDS, Role, SyncJobStatus, type StaffRole } from '@/lib/vocabulary';
+import { CancelJobButton } from '@/components/jobs/cancel-job-button';
 import { SyncPreviewDialog } from './sync-preview-dialog';
 
 function describeFinished(job: JobDto): string {
@@ -48,6 +49,7 @@ export function AdminActions({
       .then((body) => {
         if (!body) return toast.info(`Sync job #${previous} finished.`);
         if (body.job.status === SyncJobStatus.SUCCEEDED) toast.success(describeFinished(body.job));
+        else if (body.job.status === SyncJobStatus.CANCELLED) toast.info(`${describeFinished(body.job)} It was ${body.job.error}.`);
         else toast.error(describeFinished(body.job) + (body.job.error ? ` ${body.job.error}` : ''));
       })
       .catch(() => toast.info(`Sync job #${previous} finished.`));
@@ -124,6 +126,11 @@ export function AdminActions({
               {formatInt(runningJob.done)} / {formatInt(runningJob.total)}
               {pct !== null ? ` (${pct}%)` : ''}
             </span>
+            <CancelJobButton
+              jobId={runningJob.id}
+              disabledReasonId={!isAdmin ? 'admin-only-note' : undefined}
+              onCancelled={() => void queryClient.invalidateQueries({ queryKey: queryKeys.runningJob })}
+            />
           </div>
         </div>
       ) : null}

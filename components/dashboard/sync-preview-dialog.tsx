@@ -7,6 +7,7 @@ import { startSyncJobAction } from '@/lib/actions/start-sync-job';
 import type { JobDto } from '@/lib/data/dto';
 import { formatInt, formatPairLevels } from '@/lib/format';
 import { alreadyRunningMessage } from '@/lib/sync/errors';
+import { describeScope, type ScopeRequest } from '@/lib/sync/scope';
 import type { PairSnapshot, SyncPreview } from '@/lib/sync/types';
 import { DESYNC_KINDS, KIND_LABELS } from '@/lib/vocabulary';
 
@@ -16,16 +17,29 @@ const snapshotText = (s: PairSnapshot | null) => (s ? formatPairLevels(s) : 'lef
 type PreviewState = { status: 'loading' } | { status: 'ready'; preview: SyncPreview } | { status: 'error'; message: string };
 
 /**
- * "Sync now": a modal dialog showing the dry run (counts by kind, the first planned repairs
- * before -> after), a "Reason" box, and "Confirm sync" / "Cancel".
+ * "Sync now" (and "Sync these N" / "Sync selected" on /desyncs, with a scope): a modal dialog
+ * showing the dry run (counts by kind, the first planned repairs before -> after), a "Reason"
+ * box, and "Confirm sync" / "Cancel". The job repairs exactly the scope the preview showed.
  */
-export function SyncPreviewDialog({ open, onClose, onStarted }: { open: boolean; onClose: () => void; onStarted: (job: JobDto) => void }) {
+export function SyncPreviewDialog({
+  open,
+  onClose,
+  onStarted,
+  scope = null,
+}: {
+  open: boolean;
+  onClose: () => void;
+  onStarted: (job: JobDto) => void;
+  scope?: ScopeRequest | null;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const toast = useToast();
   const [state, setState] = useState<PreviewState>({ status: 'loading' });
   const [reason, setReason] = useState('');
   const [confirmError, setConfirmError] = useState<string | null>(null);
   const [starting, startJob] = useTransition();
+  // The dry run depends on the scope's content, not on the identity of the object passed in.
+  const scopeKey = scope ? JSON.stringify(scope) : '';
 
   // Each opening starts from a fresh dry run: reset while rendering the opening, not in an effect.
   const [shownOpen, setShownOpen] = useState(open);
@@ -48,7 +62,7 @@ export function SyncPreviewDialog({ open, onClose, onStarted }: { open: boolean;
   useEffect(() => {
     if (!open) return;
     let cancelled = false;
-    previewSyncAction()
+    previewSyncAction(scopeKey ? { scope: JSON.parse(scopeKey) as ScopeRequest } : undefined)
       .then((result) => {
         if (cancelled) return;
         if (result.ok) setState({ status: 'ready', preview: result.preview });
@@ -63,12 +77,12 @@ export function SyncPreviewDialog({ open, onClose, onStarted }: { open: boolean;
     return () => {
       cancelled = true;
     };
-  }, [open, toast]);
+  }, [open, toast, scopeKey]);
 
   const confirm = () =>
     startJob(async () => {
       setConfirmError(null);
-      const result = await startSyncJobAction({ reason });
+      const result = await startSyncJobAction({ reason, scope });
       if (result.ok) {
         setReason('');
         onStarted(result.job);
@@ -93,6 +107,11 @@ export function SyncPreviewDialog({ open, onClose, onStarted }: { open: boolean;
         }}
       >
         <h2 id="sync-preview-title">Sync preview</h2>
+        {scope ? (
+          <p className="scope-line">
+            Scope: <strong>{describeScope(scope)}</strong>. Only these desyncs are repaired.
+          </p>
+        ) : null}
         {state.status === 'loading' ? (
           <div aria-busy="true">
             <p className="muted">Computing the dry run…</p>

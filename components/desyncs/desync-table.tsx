@@ -9,15 +9,18 @@ import { getDb } from '@/lib/db/server';
 import { getLatestAudit, listDesyncs } from '@/lib/sync';
 import type { DesyncRow } from '@/lib/sync/types';
 import { REPAIRABLE_KINDS, Role, type StaffRole } from '@/lib/vocabulary';
+import { DesyncBulkActions, SELECTION_FORM } from './desync-bulk-actions';
 import { SyncRowButton } from './sync-row-button';
 
 const repairable = new Set<string>(REPAIRABLE_KINDS);
 
 type DesyncFilter = Pick<DesyncQuery, 'kind' | 'specialization' | 'search' | 'causedBy'>;
 
+const hasFilter = (f: DesyncFilter) => !!(f.kind || f.specialization || f.search || f.causedBy);
+
 function emptyText(filters: DesyncFilter, invalid: boolean): string {
   if (invalid) return 'No results.';
-  if (filters.kind || filters.specialization || filters.search || filters.causedBy) return 'No desyncs match these filters.';
+  if (hasFilter(filters)) return 'No desyncs match these filters.';
   return 'No desyncs: every pair is consistent.';
 }
 
@@ -57,9 +60,11 @@ export async function DesyncTable({ q, role }: { q: DesyncQuery; role: StaffRole
       <p id="orphan-note" className="sr-only">
         Orphans are reported, not repaired from this list.
       </p>
+      {isAdmin && !q.invalid ? <DesyncBulkActions total={result.total} filters={hasFilter(filters) ? filters : null} /> : null}
       <DataTable
         label="Desyncs"
         columns={[
+          ...(isAdmin ? [{ label: <span className="sr-only">Select</span> }] : []),
           { label: 'Learner' },
           { label: 'Specialization' },
           { label: 'Progress level', numeric: true },
@@ -76,6 +81,19 @@ export async function DesyncTable({ q, role }: { q: DesyncQuery; role: StaffRole
             data-user-id={row.userId}
             data-specialization={row.specializationId}
           >
+            {isAdmin ? (
+              <td className="select-cell">
+                {repairable.has(row.kind) ? (
+                  <input
+                    type="checkbox"
+                    form={SELECTION_FORM}
+                    name="pair"
+                    value={`${row.userId}:${row.specializationId}`}
+                    aria-label={`Select ${row.email ?? `learner #${row.userId}`} ${row.specializationId}`}
+                  />
+                ) : null}
+              </td>
+            ) : null}
             <td>
               {row.email !== null ? (
                 // The learner exists (an orphan's user does not): the name opens their page.

@@ -3,7 +3,7 @@ import type { Db } from '../db/prisma';
 import { Prisma } from '../generated/prisma/client';
 import { SyncError } from './errors';
 import type { DesyncKind, DesyncRow } from './types';
-import { desyncKindSchema, parseInput, specializationSchema, writerSchema } from './validation';
+import { desyncKindSchema, MAX_SEARCH_LENGTH, parseInput, specializationSchema, writerSchema } from './validation';
 
 /**
  * Pages of the current desyncs, read from the set the database keeps at every commit (never a
@@ -11,7 +11,7 @@ import { desyncKindSchema, parseInput, specializationSchema, writerSchema } from
  * specialization, kind): longest out of sync first.
  */
 
-export const MAX_SEARCH_LENGTH = 200;
+export { MAX_SEARCH_LENGTH };
 
 const listSchema = z.strictObject({
   kind: desyncKindSchema.optional(),

@@ -17,7 +17,8 @@ export { syncPair, type SyncPairResult } from './sync-pair';
 export { previewSync } from './plan';
 export { runSyncJob, startSyncJob, type SyncJobOptions } from './jobs';
 export { abandonStaleJobs, cancelSyncJob, heartbeatIntervalMs } from './job-rows';
-export { runUndoJob, startUndoJob, previewUndo, undoJobSchema, type UndoPreview, type UndoPlanned, type UndoJobOptions } from './undo';
+export { runUndoJob, startUndoJob, previewUndo, listUndosOf, undoJobSchema } from './undo';
+export type { UndoPreview, UndoPlanned, UndoJobOptions } from './undo';
 export { describeScope, jobScopeSchema, MAX_SELECTED_PAIRS, type JobScope } from './scope';
 export { getRunningJob, getSyncJob, listSyncJobs, listSyncJobItems, toSummary, type SyncJobItemRow } from './job-reads';
 export { pruneHistory } from './retention';
@@ -26,3 +27,4 @@ export { SyncError, isSyncError, alreadyRunningMessage, type SyncErrorCode } fro
 export * from './types';
 export { SPECIALIZATIONS } from './level-rules';
 export { findOrphans, deleteOrphans, restoreOrphans, readBackup, type OrphanBackup } from './orphans';
+export { readTrend, readJobHistory, TREND_RANGES, type TrendRange, type Trend, type TrendMarker, type JobHistory } from './trend';

@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { KIND_LABELS } from '../vocabulary';
-import { MAX_SEARCH_LENGTH } from './desyncs';
-import { desyncKindSchema, learnerIdSchema, pairSchema, plainObject, specializationSchema, writerSchema } from './validation';
+import {
+  desyncKindSchema,
+  learnerIdSchema,
+  MAX_SEARCH_LENGTH,
+  noInputSchema,
+  pairSchema,
+  plainObject,
+  reasonSchema,
+  specializationSchema,
+  writerSchema,
+} from './validation';
 
 /**
  * What a scoped sync job repairs: exactly the desyncs a filtered /desyncs list shows (kind,
@@ -41,6 +50,24 @@ export const jobScopeSchema = plainObject(
 
 export type JobScope = NonNullable<z.output<typeof jobScopeSchema>>;
 
+/** A scope as a page asks for it (the server validates it into a JobScope). */
+export interface ScopeRequest {
+  kind?: JobScope['kind'];
+  specialization?: string;
+  search?: string;
+  causedBy?: string;
+  learner?: number;
+  pairs?: { userId: number; specializationId: string }[];
+}
+
+/** What starting a sync job takes from a person: an optional reason and scope. */
+export const startSyncJobSchema = plainObject(z.strictObject({ reason: reasonSchema, scope: jobScopeSchema.nullish() }));
+
+/** The sync preview: nothing (every desync), or a scope. */
+export const previewSyncSchema = z.union([noInputSchema, plainObject(z.strictObject({ scope: jobScopeSchema.nullish() }))], {
+  error: 'The preview takes an optional scope.',
+});
+
 /** A stored scope, read back; an unreadable one (never written by SyncWatch) is shown as none. */
 export function parseStoredScope(raw: unknown): JobScope | null {
   if (raw === null || raw === undefined) return null;
@@ -49,7 +76,7 @@ export function parseStoredScope(raw: unknown): JobScope | null {
 }
 
 /** One line for a job page, the CLI and the audit log, e.g. `Level mismatch · PLAYER · search "ann"`. */
-export function describeScope(scope: JobScope | null): string {
+export function describeScope(scope: ScopeRequest | null): string {
   if (!scope) return 'Every desync';
   const parts: string[] = [];
   if (scope.kind) parts.push(KIND_LABELS[scope.kind]);

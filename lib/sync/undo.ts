@@ -162,3 +162,8 @@ export async function previewUndo(db: Db, jobId: number, opts: { limit?: number 
   }
   return preview;
 }
+
+/** The undo jobs of a job, newest first (its page links them). */
+export async function listUndosOf(db: Db, jobId: number): Promise<{ id: number; status: SyncJob['status'] }[]> {
+  return db.syncJob.findMany({ where: { undoesJobId: jobId }, orderBy: { id: 'desc' }, select: { id: true, status: true }, take: 20 });
+}

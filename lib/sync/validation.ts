@@ -11,6 +11,8 @@ import { validationError } from './errors';
 export const MAX_XP_PER_UPDATE = 1_000_000;
 export const MAX_SESSIONS_PER_UPDATE = 10_000;
 export const MAX_REASON_LENGTH = 500;
+/** A list search: longer text is cut (lists) or refused (a job's scope). */
+export const MAX_SEARCH_LENGTH = 200;
 
 const id = z
   .number({ error: 'must be a number' })
@@ -43,9 +45,6 @@ export const pairSchema = plainObject(z.strictObject({ userId: id, specializatio
 
 /** For calls that take no input: nothing, or an empty object; anything else is refused. */
 export const noInputSchema = z.union([z.undefined(), z.null(), plainObject(z.strictObject({}))], { error: 'This action takes no input.' });
-
-/** What starting a sync job takes from a person: an optional reason. */
-export const startSyncJobSchema = plainObject(z.strictObject({ reason: reasonSchema }));
 
 export const recordProgressSchema = z
   .strictObject({

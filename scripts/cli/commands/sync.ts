@@ -8,36 +8,69 @@ import {
   alreadyRunningMessage,
   isSyncError,
   runSyncJob,
+  describeScope,
+  jobScopeSchema,
   type Actor,
+  type JobScope,
   type SyncJobSummary,
-  type SyncPreview,
 } from '../../../lib/sync';
-import { reasonSchema } from '../../../lib/sync/validation';
+import { desyncKindSchema, learnerIdSchema, reasonSchema, specializationSchema } from '../../../lib/sync/validation';
 import { ago, duration, int, stamp, table } from '../format';
 import { defineCommand, EXIT, type CliIO } from '../types';
 
-const CLI_ACTOR: Actor = { label: 'cli', source: 'CLI' };
+export const CLI_ACTOR: Actor = { label: 'cli', source: 'CLI' };
 const PREVIEW_ROWS = 20;
 
 export const syncCommand = defineCommand({
   name: 'sync',
-  summary: 'Repair every desynced pair now (a MANUAL sync job by "cli")',
-  usage: 'sync [--dry-run] [--reason TEXT]',
+  summary: 'Repair the desynced pairs now, all or a scope (a MANUAL sync job by "cli")',
+  usage: 'sync [--dry-run] [--reason TEXT] [--kind KIND] [--specialization SPEC] [--learner ID] [--search TEXT] [--caused-by WRITER]',
   details: [
-    '--dry-run       show what a job would repair, write nothing',
-    '--reason TEXT   recorded on the job and in the audit log',
+    '--dry-run            show what a job would repair, write nothing',
+    '--reason TEXT        recorded on the job and in the audit log',
+    '--kind KIND          only desyncs of this kind (LEVEL_MISMATCH, MISSING_LICENSE, ...)',
+    '--specialization S   only this specialization (PLAYER, COACH, INTERNSHIP)',
+    '--learner ID         only this learner',
+    '--search TEXT        only learners whose email or name contains TEXT (as the /desyncs search)',
+    '--caused-by WRITER   only desyncs this writer caused (as the /desyncs "Caused by" filter)',
+    'The filters combine; the job stores its scope and repairs exactly the desyncs /desyncs shows for them.',
     '',
     'Exit 0 when the job SUCCEEDED, 1 when it was PARTIAL or FAILED,',
     '2 when another sync job is already running (it names who started it and when).',
   ],
-  options: { 'dry-run': { type: 'boolean', default: false }, reason: { type: 'string' } },
-  schema: z.strictObject({
-    'dry-run': z.boolean(),
-    reason: reasonSchema,
-    _: z.array(z.string()).max(0, 'takes no arguments'),
-  }),
+  options: {
+    'dry-run': { type: 'boolean', default: false },
+    reason: { type: 'string' },
+    kind: { type: 'string' },
+    specialization: { type: 'string' },
+    learner: { type: 'string' },
+    search: { type: 'string' },
+    'caused-by': { type: 'string' },
+  },
+  schema: z
+    .strictObject({
+      'dry-run': z.boolean(),
+      reason: reasonSchema,
+      kind: desyncKindSchema.optional(),
+      specialization: specializationSchema.optional(),
+      learner: z.coerce.number({ error: 'must be a learner id' }).pipe(learnerIdSchema).optional(),
+      search: z.string().optional(),
+      'caused-by': z.string().optional(),
+      _: z.array(z.string()).max(0, 'takes no arguments'),
+    })
+    .transform(({ kind, specialization, learner, search, 'caused-by': causedBy, ...rest }, ctx) => {
+      const scope = jobScopeSchema.safeParse({ kind, specialization, learner, search, causedBy });
+      if (!scope.success) {
+        const issue = scope.error.issues[0]!;
+        const flag = issue.path[0] === 'causedBy' ? 'caused-by' : String(issue.path[0]);
+        ctx.addIssue({ code: 'custom', message: `--${flag} ${issue.message}` });
+        return z.NEVER;
+      }
+      return { ...rest, scope: scope.data };
+    }),
   async run(args, io, db) {
-    if (args['dry-run']) return dryRun(io, db);
+    if (args['dry-run']) return dryRun(io, db, args.scope);
+    if (args.scope) io.err(`Scope: ${describeScope(args.scope)}.`);
 
     // A job left RUNNING by a dead process holds the single slot until someone notices.
     for (const j of await abandonStaleJobs(db, env().JOB_HEARTBEAT_TIMEOUT_SECONDS * 1000)) {
@@ -55,6 +88,7 @@ export const syncCommand = defineCommand({
           trigger: 'MANUAL',
           actor: CLI_ACTOR,
           reason: args.reason ?? null,
+          scope: args.scope,
           onProgress: progress.update,
           signal,
           heartbeatTimeoutMs,
@@ -84,8 +118,9 @@ export const syncCommand = defineCommand({
   },
 });
 
-async function dryRun(io: CliIO, db: Db): Promise<number> {
-  const preview = (await runSyncJob(db, { trigger: 'MANUAL', actor: CLI_ACTOR, dryRun: true, previewLimit: PREVIEW_ROWS })) as SyncPreview;
+async function dryRun(io: CliIO, db: Db, scope: JobScope | null): Promise<number> {
+  const preview = await runSyncJob(db, { trigger: 'MANUAL', actor: CLI_ACTOR, dryRun: true, previewLimit: PREVIEW_ROWS, scope });
+  if (scope) io.out(`Scope: ${describeScope(scope)}.`);
   const kinds = Object.entries(preview.byKind)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k} ${int(n)}`)
@@ -114,7 +149,7 @@ async function dryRun(io: CliIO, db: Db): Promise<number> {
 }
 
 /** A progress bar on a terminal, a plain line per 10% otherwise (logs, CI). Both on stderr. */
-function progressReporter(io: CliIO) {
+export function progressReporter(io: CliIO, verb = 'Syncing') {
   let bar: SingleBar | null = null;
   let lastTenth = -1;
   return {
@@ -122,7 +157,7 @@ function progressReporter(io: CliIO) {
       if (io.interactive) {
         if (!bar) {
           bar = new SingleBar({
-            format: 'Syncing [{bar}] {percentage}% | {value}/{total} pairs | {duration_formatted}',
+            format: `${verb} [{bar}] {percentage}% | {value}/{total} pairs | {duration_formatted}`,
             stream: process.stderr,
             hideCursor: true,
           });
@@ -133,7 +168,7 @@ function progressReporter(io: CliIO) {
       const tenth = total === 0 ? 10 : Math.floor((done / total) * 10);
       if (tenth !== lastTenth) {
         lastTenth = tenth;
-        io.err(`Syncing: ${int(done)} of ${int(total)} pairs (${total === 0 ? 100 : Math.floor((done / total) * 100)}%)`);
+        io.err(`${verb}: ${int(done)} of ${int(total)} pairs (${total === 0 ? 100 : Math.floor((done / total) * 100)}%)`);
       }
     },
     stop() {

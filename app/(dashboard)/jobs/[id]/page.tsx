@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { Suspense } from 'react';
 import { z } from 'zod';
+import { JobControls } from '@/components/jobs/job-controls';
 import { JobItemsTable } from '@/components/jobs/job-items-table';
 import { JobStatus } from '@/components/jobs/job-status';
 import { JobSummary } from '@/components/jobs/job-summary';
@@ -10,18 +11,18 @@ import { TableSkeleton } from '@/components/ui/skeletons';
 import { requireStaffPage } from '@/lib/auth/guards';
 import { getDb } from '@/lib/db/server';
 import { parsePage, type SearchParams } from '@/lib/data/query-params';
-import { getSyncJob } from '@/lib/sync';
+import { getSyncJob, listUndosOf } from '@/lib/sync';
 
 export const metadata: Metadata = { title: 'Sync job' };
 
 const idSchema = z.coerce.number().int().positive().max(2_147_483_647);
 
 export default async function JobPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<SearchParams> }) {
-  await requireStaffPage('VIEW_SYNC_JOB');
+  const staff = await requireStaffPage('VIEW_SYNC_JOB');
   const [{ id: rawId }, query] = await Promise.all([params, searchParams]);
   const id = idSchema.safeParse(rawId);
   if (!id.success) notFound();
-  const job = await getSyncJob(getDb(), id.data);
+  const [job, undos] = await Promise.all([getSyncJob(getDb(), id.data), listUndosOf(getDb(), id.data)]);
   if (!job) notFound();
   const requested = parsePage(query);
 
@@ -35,7 +36,8 @@ export default async function JobPage({ params, searchParams }: { params: Promis
           Sync job #{job.id} <JobStatus status={job.status} />
         </h1>
       </div>
-      <JobSummary job={job} />
+      <JobControls jobId={job.id} status={job.status} synced={job.synced} role={staff.role} />
+      <JobSummary job={job} undos={undos} />
       <h2>Items</h2>
       <Suspense key={requested} fallback={<TableSkeleton label="job items" columns={6} />}>
         <JobItemsTable jobId={job.id} requestedPage={requested} />
