@@ -36,18 +36,20 @@ async function undoable(db: Db, jobId: number): Promise<SyncJob> {
   if (!job) throw new SyncError('NOT_FOUND', `There is no sync job #${jobId}.`);
   if (job.status === 'RUNNING') throw new SyncError('CONFLICT', `Sync job #${jobId} is still running: cancel it or wait for it to end.`);
   if (job.synced === 0) throw new SyncError('CONFLICT', `Sync job #${jobId} changed no pair: there is nothing to undo.`);
-  const undone = await db.syncJob.findFirst({
-    where: { undoesJobId: jobId, status: { in: ['SUCCEEDED', 'PARTIAL'] } },
-    orderBy: { id: 'desc' },
-  });
-  if (undone) {
-    throw new SyncError(
-      'CONFLICT',
-      `Sync job #${jobId} was already undone by job #${undone.id}. To put its changes back, undo job #${undone.id}.`,
-    );
+  // Undone already: only the newest job of the chain still matches the pairs (versions), so the
+  // way on is to undo that one, whether it put the changes back or took them away again.
+  let last = await lastUndoOf(db, jobId);
+  if (last) {
+    let undos = 1;
+    for (let next = await lastUndoOf(db, last.id); next && undos < 1000; next = await lastUndoOf(db, next.id), undos++) last = next;
+    const state = undos % 2 ? 'its changes were undone' : 'its changes were put back';
+    throw new SyncError('CONFLICT', `Sync job #${jobId} was already undone: ${state} by job #${last.id}. Undo job #${last.id} instead.`);
   }
   return job;
 }
+
+const lastUndoOf = (db: Db, jobId: number) =>
+  db.syncJob.findFirst({ where: { undoesJobId: jobId, status: { in: ['SUCCEEDED', 'PARTIAL'] } }, orderBy: { id: 'desc' } });
 
 /** The original's SYNCED items, in order: only their keys travel; images are read per batch. */
 async function planUndo(db: Db, jobId: number): Promise<UndoUnit[]> {

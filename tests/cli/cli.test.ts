@@ -124,8 +124,51 @@ describe('syncwatch jobs and usage', () => {
     const r = await syncwatch('jobs', '--limit', '5');
     expect(r.code).toBe(0);
     const [header, row] = r.stdout.trim().split('\n');
-    expect(header).toMatch(/^ID\s+STATUS\s+TRIGGER\s+ACTOR\s+STARTED\s+DURATION\s+FOUND\s+SYNCED\s+FAILED\s+REPORTED$/);
-    expect(row).toMatch(/^\s*\d+\s+SUCCEEDED\s+SCHEDULED\s+scheduler\s+\S+Z\s+1\.5 s\s+4\s+4\s+0\s+0$/);
+    expect(header).toMatch(/^ID\s+STATUS\s+TRIGGER\s+ACTOR\s+STARTED\s+DURATION\s+FOUND\s+SYNCED\s+FAILED\s+REPORTED\s+SCOPE$/);
+    expect(row).toMatch(/^\s*\d+\s+SUCCEEDED\s+SCHEDULED\s+scheduler\s+\S+Z\s+1\.5 s\s+4\s+4\s+0\s+0\s+-$/);
+  });
+
+  it('sync --kind --specialization repairs only that scope; jobs undo puts it back; jobs cancel of an ended job says so', async () => {
+    const inScope = await createPair(c, { progressLevel: 3, licenseLevel: 1 });
+    const otherKind = await createPair(c, { progressLevel: 2, licenseLevel: null });
+    const otherSpec = await createPair(c, { spec: 'COACH', progressLevel: 3, licenseLevel: 1 });
+    const license = async (p: { userId: number; spec: string }) =>
+      (await c.query(`SELECT current_level FROM user_licenses WHERE user_id = $1 AND specialization_id = $2`, [p.userId, p.spec])).rows[0]
+        ?.current_level ?? null;
+
+    const dry = await syncwatch('sync', '--dry-run', '--kind', 'LEVEL_MISMATCH', '--specialization', 'PLAYER');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('Scope: Level mismatch · PLAYER.');
+    expect(dry.stdout).toMatch(/would handle 1 pair\(s\) \(LEVEL_MISMATCH 1\)/);
+
+    const r = await syncwatch('sync', '--kind', 'LEVEL_MISMATCH', '--specialization', 'PLAYER');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/found 1, synced 1/);
+    expect([await license(inScope), await license(otherKind), await license(otherSpec)]).toEqual([3, null, 1]);
+    const { rows } = await c.query<{ id: number; scope: unknown }>(`SELECT id, scope FROM sync_jobs`);
+    expect(rows).toEqual([{ id: rows[0]!.id, scope: { kind: 'LEVEL_MISMATCH', specialization: 'PLAYER' } }]);
+    const job = rows[0]!.id;
+
+    const noReason = await syncwatch('jobs', 'undo', String(job));
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toContain('--reason is required to undo a job');
+
+    const preview = await syncwatch('jobs', 'undo', String(job), '--dry-run');
+    expect(preview.stdout).toMatch(/would put back 1 of the 1 pair\(s\) it changed; 0 changed since/);
+    const undo = await syncwatch('jobs', 'undo', String(job), '--reason', 'repaired the wrong scope');
+    expect(undo.code).toBe(0);
+    expect(undo.stdout).toMatch(new RegExp(`^Job #\\d+ \\(undo of #${job}\\) SUCCEEDED in .*: put back 1, conflicts 0`));
+    expect(await license(inScope)).toBe(1);
+    const again = await syncwatch('jobs', 'undo', String(job), '--reason', 'twice');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`Sync job #${job} was already undone`);
+
+    const cancel = await syncwatch('jobs', 'cancel', String(job));
+    expect(cancel.code).toBe(1);
+    expect(cancel.stderr).toContain(`Sync job #${job} already ended (SUCCEEDED`);
+    const missing = await syncwatch('jobs', 'cancel', '999999');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('There is no sync job #999999.');
   });
 
   it('prints usage: exit 0 for --help, 2 for an unknown command or a bad option', async () => {

@@ -68,6 +68,10 @@ describe.each(IDENTITIES)('%s', (identity) => {
       demoteLicense: (await import('@/lib/actions/demote-license')).demoteLicenseAction,
       createApiKey: (await import('@/lib/actions/create-api-key')).createApiKeyAction,
       revokeApiKey: (await import('@/lib/actions/revoke-api-key')).revokeApiKeyAction,
+      cancelSyncJob: (await import('@/lib/actions/cancel-sync-job')).cancelSyncJobAction,
+      undoSyncJob: (await import('@/lib/actions/undo-sync-job')).undoSyncJobAction,
+      previewUndo: (await import('@/lib/actions/preview-undo')).previewUndoAction,
+      previewScopedSync: (await import('@/lib/actions/preview-sync')).previewSyncAction,
     };
     // The learner actions name a learner that does not exist: an ADMIN gets NOT_FOUND.
     const nobody = 2_000_000_000;
@@ -83,6 +87,11 @@ describe.each(IDENTITIES)('%s', (identity) => {
       createApiKey: { name: `matrix-${identity.replace(/\W+/g, '-')}-${Date.now()}`, scopes: ['learners:read'] },
       // A key that does not exist: an ADMIN gets NOT_FOUND.
       revokeApiKey: { name: 'no-such-key' },
+      // Jobs that do not exist: an ADMIN gets NOT_FOUND.
+      cancelSyncJob: { jobId: nobody },
+      undoSyncJob: { jobId: nobody, reason: 'matrix' },
+      previewUndo: { jobId: nobody },
+      previewScopedSync: { scope: { kind: 'LEVEL_MISMATCH', specialization: 'PLAYER' } },
     };
     for (const [name, action] of Object.entries(actions) as [
       keyof typeof actions,

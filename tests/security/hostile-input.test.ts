@@ -21,6 +21,9 @@ const { syncPairAction } = await import('@/lib/actions/sync-pair');
 const { startSyncJobAction } = await import('@/lib/actions/start-sync-job');
 const { runFullAuditAction } = await import('@/lib/actions/run-full-audit');
 const { previewSyncAction } = await import('@/lib/actions/preview-sync');
+const { cancelSyncJobAction } = await import('@/lib/actions/cancel-sync-job');
+const { undoSyncJobAction } = await import('@/lib/actions/undo-sync-job');
+const { previewUndoAction } = await import('@/lib/actions/preview-undo');
 const {
   recordProgress,
   advanceLicense,
@@ -159,6 +162,25 @@ describe('hostile input', () => {
       // hostile cases are the wrong types, NUL bytes and oversize text.
       if (!noInput(v) && !(typeof v === 'string' && v.length <= 500 && !v.includes('\u0000')))
         calls.push(['startSyncJob reason', () => startSyncJobAction({ reason: v })]);
+      // Every field of a scope, the scope itself, and the job ids of cancel and undo.
+      // (Any text without NUL up to 320 characters is a writer's name: it just matches nothing.)
+      const aWriter = typeof v === 'string' && v.length >= 1 && v.length <= 320 && !v.includes('\u0000');
+      for (const key of ['kind', 'specialization', 'causedBy', 'learner', 'pairs']) {
+        if (v === undefined || (key === 'causedBy' && aWriter)) continue;
+        calls.push([`startSyncJob scope.${key}`, () => startSyncJobAction({ scope: { [key]: v } })]);
+        calls.push([`previewSync scope.${key}`, () => previewSyncAction({ scope: { [key]: v } })]);
+      }
+      if (v !== undefined && (typeof v !== 'string' || v.length > 200 || v.includes('\u0000'))) {
+        calls.push(['previewSync scope.search', () => previewSyncAction({ scope: { search: v } })]);
+      }
+      if (!noInput(v)) calls.push(['startSyncJob scope', () => startSyncJobAction({ scope: v })]);
+      calls.push(['cancelSyncJob jobId', () => cancelSyncJobAction({ jobId: v })]);
+      calls.push(['cancelSyncJob whole input', () => cancelSyncJobAction(v)]);
+      calls.push(['undoSyncJob jobId', () => undoSyncJobAction({ jobId: v, reason: 'hostile' })]);
+      calls.push(['previewUndo jobId', () => previewUndoAction({ jobId: v })]);
+      if (typeof v !== 'string' || v.length > 500 || v.includes('\u0000') || !v.trim()) {
+        calls.push(['undoSyncJob reason', () => undoSyncJobAction({ jobId: 1, reason: v })]);
+      }
       if (!noInput(v)) {
         calls.push(['startSyncJob whole input', () => startSyncJobAction(v)]);
         calls.push(['runFullAudit input', () => runFullAuditAction(v)]);
@@ -180,6 +202,15 @@ describe('hostile input', () => {
     });
     expect(await startSyncJobAction({ reason: 'ok', dryRun: false })).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
     expect(await runFullAuditAction({ force: true })).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+    expect(await startSyncJobAction({ scope: { kind: 'LEVEL_MISMATCH', all: true } })).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION' },
+    });
+    expect(await cancelSyncJobAction({ jobId: 1, force: true })).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+    expect(await undoSyncJobAction({ jobId: 1, reason: 'r', items: [] })).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+    // An undo needs a reason.
+    expect(await undoSyncJobAction({ jobId: 1 })).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+    expect(await undoSyncJobAction({ jobId: 1, reason: '   ' })).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
   });
 
   it('the engine refuses every hostile value with a typed error and writes nothing', async () => {
