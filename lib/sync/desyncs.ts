@@ -79,8 +79,9 @@ export function desyncWhere(f: DesyncFilters): Prisma.Sql[] {
   if (f.specialization) parts.push(Prisma.sql`d.specialization_id = ${f.specialization}`);
   if (f.causedBy) parts.push(Prisma.sql`d.caused_by = ${f.causedBy}`);
   // NUL bytes cannot occur in stored text; a search containing one matches nothing.
-  const search = f.search?.replaceAll('\u0000', '').trim().slice(0, MAX_SEARCH_LENGTH);
-  if (search) {
+  const search = f.search?.trim().slice(0, MAX_SEARCH_LENGTH);
+  if (search?.includes('\u0000')) parts.push(Prisma.sql`false`);
+  else if (search) {
     const p = likePattern(search);
     parts.push(Prisma.sql`(u.email ILIKE ${p} OR u.name ILIKE ${p})`);
   }

@@ -1,7 +1,6 @@
 import type { Db } from '../db/prisma';
 import type { SyncJob } from '../generated/prisma/client';
 import { toSummary } from './job-reads';
-import { writeAuditEvent } from './audit';
 import { SyncError } from './errors';
 import type { Actor, SyncJobSummary } from './types';
 import { jobIdSchema, parseInput } from './validation';
@@ -75,21 +74,27 @@ export async function abandonStaleJobs(db: Db, heartbeatTimeoutMs: number): Prom
  */
 export async function cancelSyncJob(db: Db, jobId: number, actor: Actor): Promise<SyncJobSummary> {
   const id = parseInput(jobIdSchema, jobId);
-  return db.$transaction(async (tx) => {
-    const reason = `cancelled by ${actor.label}`.slice(0, 500);
-    const n = await tx.$executeRaw`
+  const reason = `cancelled by ${actor.label}`.slice(0, 500);
+  // One statement: it may wait for a batch that holds the job's row until its commit, as long as
+  // that takes (no interactive transaction's timeout), and the audit line commits with the cancel.
+  const [row] = await db.$queryRaw<{ n: number }[]>`
+    WITH c AS (
       UPDATE sync_jobs SET status = 'CANCELLED', cancelled_by = ${actor.label.slice(0, 320)}, error = ${reason},
              finished_at = clock_timestamp(),
              duration_ms = greatest(0, round(extract(epoch FROM clock_timestamp() - started_at) * 1000))::int
-      WHERE id = ${id} AND status = 'RUNNING'`;
-    const job = await tx.syncJob.findUnique({ where: { id } });
-    if (!job) throw new SyncError('NOT_FOUND', `There is no sync job #${id}.`);
-    if (n === 0) {
-      const when = job.finishedAt ? ` at ${job.finishedAt.toISOString()}` : '';
-      throw new SyncError('CONFLICT', `Sync job #${id} already ended (${job.status}${when}): there is nothing to cancel.`);
-    }
-    const after = { done: job.done, total: job.total, synced: job.synced, failed: job.failed };
-    await writeAuditEvent(tx, { actor, action: 'SYNC_JOB_CANCELLED', syncJobId: id, after });
-    return toSummary(job);
-  });
+      WHERE id = ${id} AND status = 'RUNNING'
+      RETURNING id, done, total, synced, failed),
+    a AS (
+      INSERT INTO audit_events (actor, actor_user_id, action, source, sync_job_id, after)
+      SELECT ${actor.label.slice(0, 320)}, ${actor.userId ?? null}::int, 'SYNC_JOB_CANCELLED', ${actor.source}::"AuditSource", c.id,
+             jsonb_build_object('done', c.done, 'total', c.total, 'synced', c.synced, 'failed', c.failed)
+      FROM c RETURNING 1)
+    SELECT (SELECT count(*) FROM c)::int AS n, (SELECT count(*) FROM a)::int AS audited`;
+  const job = await db.syncJob.findUnique({ where: { id } });
+  if (!job) throw new SyncError('NOT_FOUND', `There is no sync job #${id}.`);
+  if (!row?.n) {
+    const when = job.finishedAt ? ` at ${job.finishedAt.toISOString()}` : '';
+    throw new SyncError('CONFLICT', `Sync job #${id} already ended (${job.status}${when}): there is nothing to cancel.`);
+  }
+  return toSummary(job);
 }

@@ -73,6 +73,9 @@ export async function claimJob(db: Db, opts: SyncJobOptions & { undoesJobId?: nu
     });
   } catch (err) {
     const { code, constraint } = pgError(err);
+    if (code === '23505' && constraint === 'sync_jobs_one_undo') {
+      throw new SyncError('CONFLICT', `Sync job #${opts.undoesJobId} is already being undone, or was just undone: see its page.`);
+    }
     if (code === '23505' && (constraint === undefined || constraint === 'sync_jobs_one_running')) throw await describeRunning(db);
     throw err;
   }

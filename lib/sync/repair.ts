@@ -120,12 +120,8 @@ export function decide(p: LoadedPair, tables: Map<string, LevelTable>, planned?:
         kind,
         action: 'CREATE_PROGRESS',
         targetLevel: p.licenseLevel,
-        after: {
-          progressLevel: p.licenseLevel,
-          licenseLevel: p.licenseLevel,
-          totalXp: req.xpRequired,
-          completedSessions: req.sessionsRequired,
-        },
+        // The license is not written: its image (start, last advance) stays as it was.
+        after: { ...before, progressLevel: p.licenseLevel, totalXp: req.xpRequired, completedSessions: req.sessionsRequired },
       };
     }
     case 'LICENSE_IN_FUTURE':

@@ -21,6 +21,8 @@ export interface UndoneItem {
   /** The rows' versions as the job left them; null where a row was absent (or for items recorded before versions were). */
   progressVersion: number | null;
   licenseVersion: number | null;
+  /** The earlier undo of this job (cancelled or failed part-way) that already put this pair back, if any. */
+  restoredBy?: number | null;
 }
 
 export type ProgressWrite =
@@ -69,6 +71,7 @@ export function changesSince(now: LoadedPair, item: UndoneItem): string[] {
   } else if (now.licenseLevel !== null) {
     if (now.licenseLevel !== left.licenseLevel) out.push(`the license is now level ${now.licenseLevel}`);
     else if (!same(left.licenseStartedAt, now.licenseStartedAt)) out.push('the license start changed');
+    else if (!same(left.licenseLastAdvancedAt, now.licenseLastAdvancedAt)) out.push('the license last advanced at another time');
     else if (item.licenseVersion !== null && now.licenseVersion !== item.licenseVersion) {
       out.push(`the license was written again (version ${item.licenseVersion} -> ${now.licenseVersion})`);
     }
@@ -114,6 +117,10 @@ export function decideUndo(now: LoadedPair, item: UndoneItem): UndoDecision {
     versions: { progress: now.progressVersion, license: now.licenseVersion },
   };
   const keep = { progress: { op: 'KEEP' }, license: { op: 'KEEP' } } as const;
+  // An earlier undo of this job (cancelled or failed part-way) put the pair back: that undo owns it now.
+  if (item.restoredBy) {
+    return { ...base, ...keep, outcome: 'SKIPPED', after: base.before, note: `Already put back by undo job #${item.restoredBy}.` };
+  }
   const changes = changesSince(now, item);
   if (changes.length) {
     const note = `Changed since the undone job left it (${changes.join('; ')}): left as it is.`;

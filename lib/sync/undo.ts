@@ -28,6 +28,7 @@ interface UndoUnit {
   itemId: string;
   userId: number;
   specializationId: string;
+  restoredBy: number | null;
 }
 
 /** Refuses what cannot be undone, with the reason; returns the job to undo. */
@@ -49,13 +50,22 @@ async function undoable(db: Db, jobId: number): Promise<SyncJob> {
 }
 
 const lastUndoOf = (db: Db, jobId: number) =>
-  db.syncJob.findFirst({ where: { undoesJobId: jobId, status: { in: ['SUCCEEDED', 'PARTIAL'] } }, orderBy: { id: 'desc' } });
+  db.syncJob.findFirst({
+    where: { undoesJobId: jobId, status: { in: ['SUCCEEDED', 'PARTIAL'] }, synced: { gt: 0 } },
+    orderBy: { id: 'desc' },
+  });
 
 /** The original's SYNCED items, in order: only their keys travel; images are read per batch. */
 async function planUndo(db: Db, jobId: number): Promise<UndoUnit[]> {
-  const rows = await db.$queryRaw<{ id: bigint; user_id: number; spec: string }[]>`
-    SELECT id, user_id, specialization_id AS spec FROM sync_job_items WHERE job_id = ${jobId} AND outcome = 'SYNCED' ORDER BY id`;
-  return rows.map((r) => ({ itemId: r.id.toString(), userId: r.user_id, specializationId: r.spec }));
+  // Each with the earlier undo of this job that already put it back, if one did (then stopped).
+  const rows = await db.$queryRaw<{ id: bigint; user_id: number; spec: string; restored_by: number | null }[]>`
+    SELECT i.id, i.user_id, i.specialization_id AS spec,
+           (SELECT u.id FROM sync_jobs u JOIN sync_job_items ui ON ui.job_id = u.id
+            WHERE u.undoes_job_id = ${jobId} AND ui.outcome = 'SYNCED'
+              AND ui.user_id = i.user_id AND ui.specialization_id = i.specialization_id
+            ORDER BY u.id DESC LIMIT 1) AS restored_by
+    FROM sync_job_items i WHERE i.job_id = ${jobId} AND i.outcome = 'SYNCED' ORDER BY i.id`;
+  return rows.map((r) => ({ itemId: r.id.toString(), userId: r.user_id, specializationId: r.spec, restoredBy: r.restored_by }));
 }
 
 async function loadItems(tx: DbTx, units: UndoUnit[]): Promise<UndoneItem[]> {
@@ -73,6 +83,7 @@ async function loadItems(tx: DbTx, units: UndoUnit[]): Promise<UndoneItem[]> {
       after: r.after as unknown as PairSnapshot | null,
       progressVersion: r.progressVersion,
       licenseVersion: r.licenseVersion,
+      restoredBy: u.restoredBy,
     };
   });
 }
@@ -148,7 +159,7 @@ export interface UndoPreview {
 /** The undo's dry run: every pair decided as the undo would, on the pairs as they are now. Writes nothing. */
 export async function previewUndo(db: Db, jobId: number, opts: { limit?: number } = {}): Promise<UndoPreview> {
   const original = await undoable(db, parseInput(jobIdSchema, jobId));
-  const limit = Math.min(Math.max(opts.limit ?? 50, 0), 10_000);
+  const limit = Number.isInteger(opts.limit) ? Math.min(Math.max(opts.limit!, 0), 10_000) : 50;
   const units = await planUndo(db, original.id);
   const preview: UndoPreview = { jobId: original.id, changed: units.length, restore: 0, conflicts: 0, unchanged: 0, items: [] };
   for (let i = 0; i < units.length; i += 1000) {

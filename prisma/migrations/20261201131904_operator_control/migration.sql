@@ -45,3 +45,8 @@ ALTER TABLE "sync_jobs"
 
 ALTER TABLE "sync_job_items"
     ADD CONSTRAINT "sync_job_items_versions_positive" CHECK (coalesce("progress_version", 1) >= 1 AND coalesce("license_version", 1) >= 1);
+
+-- One undo per job: while it runs, and once it has put anything back (an undo that was cancelled,
+-- failed, or found only conflicts leaves the job undoable). Two undos checked at once cannot both land.
+CREATE UNIQUE INDEX "sync_jobs_one_undo" ON "sync_jobs" ("undoes_job_id")
+    WHERE "status" = 'RUNNING' OR ("status" IN ('SUCCEEDED', 'PARTIAL') AND "synced" > 0);
