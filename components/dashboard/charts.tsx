@@ -1,9 +1,10 @@
 'use client';
 
-import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from 'recharts';
+import { CHART_HEIGHT, ChartSkeleton, tick, tooltipStyle } from '@/components/ui/chart-kit';
 import { useHydrated } from '@/components/ui/local-time';
 import type { DashboardData } from '@/lib/data/dto';
-import { formatInt, formatPercent } from '@/lib/format';
+import { formatInt } from '@/lib/format';
 import { DESYNC_KINDS, KIND_LABELS, type DesyncKind } from '@/lib/vocabulary';
 
 // Mid-tone colours that read on both the light and the dark background.
@@ -16,103 +17,6 @@ const KIND_COLOURS: Record<DesyncKind, string> = {
   INVALID_PROGRESS: '#db2777',
   LICENSE_IN_FUTURE: '#65a30d',
 };
-
-const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const dayAndTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
-const dayOnly = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
-
-/** Axis labels that fit the span shown: times within a day, dates beyond a few days. */
-function tickFormatterFor(spanMs: number) {
-  const hour = 3_600_000;
-  if (spanMs <= 20 * hour) return (t: number) => timeOfDay.format(t);
-  if (spanMs <= 72 * hour) return (t: number) => dayAndTime.format(t);
-  return (t: number) => dayOnly.format(t);
-}
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-
-const CHART_HEIGHT = 260;
-const tick = { fill: 'currentColor', fontSize: 12 };
-
-function ChartSkeleton() {
-  return <div className="skeleton" style={{ height: CHART_HEIGHT }} aria-hidden="true" />;
-}
-
-/** Consistency rate of the stored health checks over time, with the target line. */
-export function RateChart({ data }: { data: DashboardData }) {
-  const hydrated = useHydrated();
-  const points = data.series.map((p) => ({ t: Date.parse(p.checkedAt), rate: p.ratePercent }));
-  const rates = points.map((p) => p.rate);
-  const low = Math.min(data.targetPercent, ...rates);
-  // Zoom in on the interesting band near 100% but always show the target line.
-  const floor = Math.max(0, Math.floor((low - Math.max(0.5, (100 - low) * 0.2)) * 10) / 10);
-  const last = points.at(-1);
-  const formatTick = tickFormatterFor(last && points[0] ? last.t - points[0].t : 0);
-  const summary = last
-    ? `${points.length} snapshots; latest ${formatPercent(last.rate)}, target ${data.targetPercent}%.`
-    : 'No health checks stored yet.';
-
-  return (
-    <section className="card chart-card" aria-labelledby="rate-chart-title">
-      <h2 id="rate-chart-title">Consistency over time</h2>
-      <p className="chart-summary muted">{summary}</p>
-      {!hydrated ? (
-        <ChartSkeleton />
-      ) : points.length === 0 ? (
-        <p className="empty">The chart fills in as health checks run.</p>
-      ) : (
-        <div className="chart" aria-hidden="true">
-          <LineChart
-            responsive
-            style={{ width: '100%', height: CHART_HEIGHT }}
-            data={points}
-            margin={{ top: 22, right: 16, bottom: 0, left: 0 }}
-            accessibilityLayer={false}
-          >
-            <CartesianGrid stroke="currentColor" strokeOpacity={0.15} />
-            <XAxis
-              dataKey="t"
-              type="number"
-              scale="time"
-              domain={['dataMin', 'dataMax']}
-              tickFormatter={formatTick}
-              tick={tick}
-              stroke="currentColor"
-              minTickGap={24}
-            />
-            <YAxis
-              domain={[floor, 100]}
-              tickFormatter={(v: number) => `${v.toFixed(1)}%`}
-              tick={tick}
-              width={56}
-              stroke="currentColor"
-              allowDataOverflow
-            />
-            <Tooltip
-              labelFormatter={(t) => dateTime.format(Number(t))}
-              formatter={(v) => [formatPercent(Number(v)), 'Consistency']}
-              contentStyle={{ background: 'var(--card)', border: '1px solid var(--border)', color: 'var(--fg)' }}
-            />
-            <ReferenceLine
-              y={data.targetPercent}
-              stroke="#cf222e"
-              strokeDasharray="6 4"
-              label={{ value: `Target ${data.targetPercent}%`, position: 'insideTopRight', fill: 'currentColor', fontSize: 12 }}
-            />
-            <Line
-              type="linear"
-              dataKey="rate"
-              stroke="#1f6feb"
-              strokeWidth={2}
-              dot={points.length < 40}
-              isAnimationActive={false}
-              name="Consistency"
-            />
-          </LineChart>
-        </div>
-      )}
-    </section>
-  );
-}
 
 /** Open desyncs per specialization, stacked by kind, from the latest health check. */
 export function DesyncChart({ data }: { data: DashboardData }) {
@@ -148,10 +52,7 @@ export function DesyncChart({ data }: { data: DashboardData }) {
             <CartesianGrid stroke="currentColor" strokeOpacity={0.15} vertical={false} />
             <XAxis dataKey="spec" tick={tick} stroke="currentColor" />
             <YAxis allowDecimals={false} tick={tick} width={48} stroke="currentColor" />
-            <Tooltip
-              cursor={{ fillOpacity: 0.1 }}
-              contentStyle={{ background: 'var(--card)', border: '1px solid var(--border)', color: 'var(--fg)' }}
-            />
+            <Tooltip cursor={{ fillOpacity: 0.1 }} contentStyle={tooltipStyle} />
             <Legend wrapperStyle={{ fontSize: 12 }} />
             {kinds.map((k) => (
               <Bar key={k} dataKey={k} stackId="kinds" name={KIND_LABELS[k]} fill={KIND_COLOURS[k]} isAnimationActive={false} />
@@ -202,7 +103,7 @@ export function WriterChart({ data }: { data: DashboardData }) {
                 <Tooltip
                   cursor={{ fillOpacity: 0.1 }}
                   formatter={(v) => [formatInt(Number(v)), 'Desyncs caused']}
-                  contentStyle={{ background: 'var(--card)', border: '1px solid var(--border)', color: 'var(--fg)' }}
+                  contentStyle={tooltipStyle}
                 />
                 <Bar dataKey="count" name="Desyncs caused" fill="#d97706" isAnimationActive={false} />
               </BarChart>

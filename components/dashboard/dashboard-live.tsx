@@ -7,11 +7,12 @@ import { queryKeys } from '@/components/query-keys';
 import { LocalTime } from '@/components/ui/local-time';
 import type { DashboardData, JobDto } from '@/lib/data/dto';
 import type { StaffRole } from '@/lib/vocabulary';
-import { DesyncChart, RateChart, WriterChart } from './charts';
+import { DesyncChart, WriterChart } from './charts';
 import { AdminActions } from './admin-actions';
 import { fetchJson, FetchError } from './fetch-json';
 import { DashboardFigures } from './figures';
 import { RefreshControls } from './refresh-controls';
+import { TrendChart } from './trend-chart';
 
 /**
  * While live (GET /api/events is up), changes arrive as events that invalidate the queries, and
@@ -74,13 +75,18 @@ export function DashboardLive({ initial, role, defaultSeconds }: { initial: Dash
   });
 
   const refreshFigures = useCallback(() => {
-    if (autoRefresh) void queryClient.invalidateQueries({ queryKey: queryKeys.dashboard });
+    if (!autoRefresh) return;
+    void queryClient.invalidateQueries({ queryKey: queryKeys.dashboard });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.trend });
   }, [autoRefresh, queryClient]);
 
   // Switching auto-refresh back on fetches at once rather than after a full interval.
   const wasOn = useRef(autoRefresh);
   useEffect(() => {
-    if (autoRefresh && !wasOn.current) void queryClient.invalidateQueries({ queryKey: queryKeys.dashboard });
+    if (autoRefresh && !wasOn.current) {
+      void queryClient.invalidateQueries({ queryKey: queryKeys.dashboard });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.trend });
+    }
     wasOn.current = autoRefresh;
   }, [autoRefresh, queryClient]);
 
@@ -126,7 +132,7 @@ export function DashboardLive({ initial, role, defaultSeconds }: { initial: Dash
       <div className={stale ? 'is-stale' : undefined}>
         <DashboardFigures data={data} />
         <div className="charts">
-          <RateChart data={data} />
+          <TrendChart targetPercent={data.targetPercent} autoRefresh={autoRefresh} pollMs={pollMs} />
           <DesyncChart data={data} />
           <WriterChart data={data} />
         </div>

@@ -5,8 +5,9 @@ import type { EventTopic } from '@/lib/events/topics';
 /** The react-query keys that read what a topic's changes touch. */
 const KEYS_OF: Record<EventTopic, readonly QueryKey[]> = {
   desyncs: [queryKeys.dashboard],
-  checks: [queryKeys.dashboard],
-  jobs: [queryKeys.runningJob, queryKeys.dashboard],
+  checks: [queryKeys.dashboard, queryKeys.trend],
+  // The trend marks the jobs; the job history chart shows the finished ones.
+  jobs: [queryKeys.runningJob, queryKeys.dashboard, queryKeys.trend, queryKeys.jobHistory],
 };
 
 export function queryKeysFor(topics: readonly EventTopic[]): QueryKey[] {

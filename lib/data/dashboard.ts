@@ -1,13 +1,11 @@
 import 'server-only';
 import { getDb } from '@/lib/db/server';
 import { env } from '@/lib/env';
-import { desyncsByWriter, getForeignWrites, getLatestAudit, getRunningJob, listHealthChecks, listSyncJobs, readHealth } from '@/lib/sync';
+import { desyncsByWriter, getForeignWrites, getLatestAudit, getRunningJob, listSyncJobs, readHealth } from '@/lib/sync';
 import { getJobHealth } from '@/lib/scheduler/job-health';
 import type { WriterCount } from '@/lib/sync/attribution';
 import { toHealthDto, toIso, toJobDto, type DashboardData, type JobHealthDto } from './dto';
 
-/** How many stored health checks the rate chart shows. */
-const SERIES_LENGTH = 240;
 /** Rebuild at least this often whatever the probe says (belt and braces). */
 const MAX_AGE_MS = 60_000;
 /** "Desyncs by writer" counts this far back. */
@@ -30,8 +28,9 @@ let building: { version: string; promise: Promise<Built> } | null = null;
 /**
  * Everything the dashboard shows: the figures now (the counters the database maintains at every
  * commit), the latest full audit, the FOREIGN_WRITES mode, the desyncs caused per writer in the
- * last 24 hours (pair_events), the stored snapshots' history and job rows: never a scan of the
- * pairs, so it stays fast at a million pairs and can be polled every few seconds.
+ * last 24 hours (pair_events) and job rows: never a scan of the pairs, so it stays fast at a
+ * million pairs and can be polled every few seconds. The consistency trend is a request of its own
+ * (GET /api/dashboard/trend, lib/data/trend.ts), by the range the chart shows.
  *
  * Every open dashboard polls this, so its cost per request is what a busy server runs out of:
  * built from scratch it is a dozen queries and the schedule arithmetic, about 4 ms of CPU, five
@@ -95,12 +94,11 @@ async function probeVersion(): Promise<string> {
 
 async function buildDashboardData(version: string): Promise<Built> {
   const since = new Date(Date.now() - WRITER_WINDOW_MS);
-  const [latest, audit, foreignWrites, writers, checks, running, jobs, jobHealth] = await Promise.all([
+  const [latest, audit, foreignWrites, writers, running, jobs, jobHealth] = await Promise.all([
     readHealth(getDb()),
     getLatestAudit(getDb()),
     getForeignWrites(getDb()),
     desyncsByWriter(getDb(), { since, limit: 1000 }),
-    listHealthChecks(getDb(), { limit: SERIES_LENGTH }),
     getRunningJob(getDb()),
     listSyncJobs(getDb(), { limit: 5 }),
     getJobHealthSafely(),
@@ -122,7 +120,6 @@ async function buildDashboardData(version: string): Promise<Built> {
         : null,
       foreignWrites,
       desyncsByWriter: { since: since.toISOString(), writers: topWriters(writers) },
-      series: checks.map((c) => ({ checkedAt: c.checkedAt.toISOString(), ratePercent: c.consistencyRate * 100 })),
       runningJob: running ? toJobDto(running) : null,
       lastJob: lastJob ? toJobDto(lastJob) : null,
       jobHealth,

@@ -36,8 +36,6 @@ export interface DashboardData {
   foreignWrites: ForeignWrites;
   /** Desyncs caused (BROKE or CHANGED) per writer since `since` (24 hours before the build), most first. */
   desyncsByWriter: { since: string; writers: WriterCount[] };
-  /** Consistency rate (percent) of the stored snapshots and audits, oldest first. */
-  series: { checkedAt: string; ratePercent: number }[];
   runningJob: JobDto | null;
   /** The newest job that is no longer running. */
   lastJob: JobDto | null;

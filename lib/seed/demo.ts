@@ -221,7 +221,7 @@ async function seedHistory(db: Db, client: Queryable, rand: () => number) {
     { hoursAgo: 1 * 24, rate: 0.008 },
     { hoursAgo: 4, rate: 0.005 },
   ];
-  for (const wave of waves) {
+  for (const [i, wave] of waves.entries()) {
     const events = await client.query<{ last: string }>(`SELECT coalesce(max(id), 0) AS last FROM pair_events`);
     await breakPairs(client, rand, wave.rate);
     const found = await recordHealthSnapshot(db);
@@ -242,8 +242,10 @@ async function seedHistory(db: Db, client: Queryable, rand: () => number) {
       `UPDATE pair_events SET at = CASE writer_kind WHEN 'SQL' THEN $2::timestamptz ELSE $3::timestamptz END WHERE id > $1`,
       [events.rows[0]!.last, at(0), end],
     );
-    // Hourly checks in between, all consistent after the repair.
-    for (let h = 7; h < 24 && wave.hoursAgo - h > 1; h += 4) {
+    // Hourly checks after the repair until the next wave (or the last hour): the trend's 7-day
+    // view is one line through the week.
+    const until = waves[i + 1]?.hoursAgo ?? 1;
+    for (let h = Math.ceil(repairAfter + 0.5); wave.hoursAgo - h > until; h += 1) {
       const check = await recordHealthSnapshot(db);
       await client.query(`UPDATE health_checks SET checked_at = $2 WHERE id = $1`, [check.id!, at(h)]);
     }

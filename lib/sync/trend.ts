@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../db/prisma';
 import type { SyncJobStatus, SyncTrigger } from '../vocabulary';
-import { parseInput, plainObject } from './validation';
+import { validationError } from './errors';
 
 /**
  * History you can look at: the consistency trend and the sync-job history over a range (24 h,
@@ -11,7 +11,8 @@ import { parseInput, plainObject } from './validation';
  *   buckets of equal width; each bucket has the lowest, highest and last consistency rate of its
  *   checks, so a dip shorter than a bucket still shows (as the band's low edge). The window starts
  *   on a bucket boundary (origin BUCKET_ORIGIN), so the buckets stay the same from one read to the
- *   next and only the one in progress changes. The checks are read by the index on
+ *   next and only the one in progress changes. The rate is the stored consistency_rate
+ *   (consistent_pairs / total_pairs, 1 without pairs). The checks are read by the index on
  *   health_checks (checked_at).
  * - Markers are the sync jobs in the window (by the index on sync_jobs (started_at)), newest
  *   MAX_MARKERS of them.
@@ -47,17 +48,33 @@ export const BUCKETS = 288;
 /** The most points a trend has, whatever the range and however many checks it holds. */
 export const MAX_TREND_POINTS = BUCKETS + 1;
 /** Buckets are counted from here (any fixed instant would do; this one keeps them on round times). */
-const BUCKET_ORIGIN = '2000-01-01T00:00:00Z';
+export const BUCKET_ORIGIN = '2000-01-01T00:00:00Z';
 export const MAX_MARKERS = 200;
 export const MAX_JOBS = 500;
 
+/** Seconds a range spans. */
+export function rangeSeconds(range: TrendRange): number {
+  return RANGE_SECONDS[range];
+}
+
 /** Seconds per bucket of a range's trend. */
-export function bucketSeconds(range: TrendRange): number {
+export function bucketSecondsOf(range: TrendRange): number {
   return RANGE_SECONDS[range] / BUCKETS;
 }
 
 export const trendRangeSchema = z.enum(TREND_RANGES, { error: `must be one of ${TREND_RANGES.join(', ')}` });
-const rangeInputSchema = plainObject(z.strictObject({ range: trendRangeSchema }));
+const rangeInputSchema = z.strictObject({ range: trendRangeSchema }, { error: 'must be an object with a range' });
+
+/**
+ * `{ range }` validated, or SyncError VALIDATION. (Not parseInput of ./validation: the browser's
+ * range picker imports this module, which must stay free of the engine's other modules.)
+ */
+export function parseTrendInput(input: unknown): { range: TrendRange } {
+  const result = rangeInputSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({ path: i.path.join('.') || '(input)', message: i.message }));
+  throw validationError(`Invalid input: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, issues);
+}
 
 /** A range from outside (a query string, a hand-edited URL): the range, or null when it is none of them. */
 export function parseTrendRange(value: unknown): TrendRange | null {
@@ -126,26 +143,32 @@ interface JobRow {
 
 /** The consistency trend over `range`, bucketed in SQL, with the sync jobs in it as markers. */
 export async function readTrend(db: Db, input: { range: TrendRange }): Promise<Trend> {
-  const { range } = parseInput(rangeInputSchema, input);
-  const stride = bucketSeconds(range);
+  const { range } = parseTrendInput(input);
+  const stride = bucketSecondsOf(range);
   const span = RANGE_SECONDS[range];
-  // One clock for the window (w); the LEFT JOIN keeps it when no check falls in it.
+  // One clock for the window (w); the LEFT JOIN keeps it when no check falls in it. min, max and
+  // count hash-aggregate in one pass; the last rate of each bucket is one index look-up per bucket.
   const rows = await db.$queryRaw<BucketRow[]>`
     WITH w AS MATERIALIZED (
       SELECT now() AS until,
-             date_bin(${stride}::int * interval '1 second', now() - ${span}::int * interval '1 second', ${BUCKET_ORIGIN}::timestamptz) AS since
+             date_bin(${stride}::int * interval '1 second', now() - ${span}::int * interval '1 second',
+                      ${BUCKET_ORIGIN}::timestamptz) AS since
     ),
     b AS (
       SELECT date_bin(${stride}::int * interval '1 second', h.checked_at, ${BUCKET_ORIGIN}::timestamptz) AS at,
              min(h.consistency_rate) AS min,
              max(h.consistency_rate) AS max,
-             (array_agg(h.consistency_rate ORDER BY h.checked_at DESC, h.id DESC))[1] AS last,
+             max(h.checked_at) AS last_at,
              count(*)::int AS checks
       FROM w JOIN health_checks h ON h.checked_at >= w.since AND h.checked_at <= w.until
       GROUP BY 1
     )
-    SELECT w.since, w.until, b.at, b.min, b.max, b.last, b.checks
-    FROM w LEFT JOIN b ON true
+    SELECT w.since, w.until, b.at, b.min, b.max, l.rate AS last, b.checks
+    FROM w
+    LEFT JOIN b ON true
+    LEFT JOIN LATERAL (
+      SELECT x.consistency_rate AS rate FROM health_checks x WHERE x.checked_at = b.last_at ORDER BY x.id DESC LIMIT 1
+    ) l ON true
     ORDER BY b.at`;
   const { since, until } = rows[0]!;
   const points = rows
@@ -172,11 +195,11 @@ export async function readTrend(db: Db, input: { range: TrendRange }): Promise<T
 async function jobMarkers(db: Db, since: Date, until: Date): Promise<{ markers: TrendMarker[]; omitted: number }> {
   const [rows, [count]] = await Promise.all([
     db.$queryRaw<JobRow[]>`
-      (SELECT id, status, trigger, started_at, finished_at FROM sync_jobs
+      (SELECT id, status::text, trigger::text, started_at, finished_at FROM sync_jobs
        WHERE started_at >= ${since}::timestamptz AND started_at <= ${until}::timestamptz
        ORDER BY started_at DESC, id DESC LIMIT ${MAX_MARKERS})
       UNION ALL
-      (SELECT * FROM (SELECT id, status, trigger, started_at, finished_at FROM sync_jobs
+      (SELECT * FROM (SELECT id, status::text, trigger::text, started_at, finished_at FROM sync_jobs
                       WHERE started_at < ${since}::timestamptz ORDER BY started_at DESC, id DESC LIMIT 1) before
        WHERE finished_at IS NULL OR finished_at >= ${since}::timestamptz)`,
     db.$queryRaw<{ n: number }[]>`
@@ -234,22 +257,23 @@ interface HistoryRow {
 
 /** The finished sync jobs that started in the last `range` (by the index on sync_jobs (started_at)), newest MAX_JOBS. */
 export async function readJobHistory(db: Db, input: { range: TrendRange }): Promise<JobHistory> {
-  const { range } = parseInput(rangeInputSchema, input);
+  const { range } = parseTrendInput(input);
   const rows = await db.$queryRaw<HistoryRow[]>`
     WITH w AS MATERIALIZED (SELECT now() AS until, now() - ${RANGE_SECONDS[range]}::int * interval '1 second' AS since),
     j AS (
-      SELECT j.id, j.status, j.trigger, j.started_at, j.finished_at, j.synced, j.failed,
+      SELECT j.id, j.status::text AS status, j.trigger::text AS trigger, j.started_at, j.finished_at, j.synced, j.failed,
              coalesce(j.duration_ms, greatest(0, round(extract(epoch FROM j.finished_at - j.started_at) * 1000))::int) AS duration_ms
       FROM w JOIN sync_jobs j ON j.started_at >= w.since AND j.started_at <= w.until
       WHERE j.status <> 'RUNNING' AND j.finished_at IS NOT NULL
       ORDER BY j.started_at DESC, j.id DESC
       LIMIT ${MAX_JOBS}
+    ),
+    n AS (
+      SELECT count(*)::int AS total FROM w JOIN sync_jobs c ON c.started_at >= w.since AND c.started_at <= w.until
+      WHERE c.status <> 'RUNNING' AND c.finished_at IS NOT NULL
     )
-    SELECT w.since, w.until,
-           (SELECT count(*)::int FROM sync_jobs c
-            WHERE c.started_at >= w.since AND c.started_at <= w.until AND c.status <> 'RUNNING' AND c.finished_at IS NOT NULL) AS total,
-           j.id, j.status, j.trigger, j.started_at, j.finished_at, j.duration_ms, j.synced, j.failed
-    FROM w LEFT JOIN j ON true
+    SELECT w.since, w.until, n.total, j.id, j.status, j.trigger, j.started_at, j.finished_at, j.duration_ms, j.synced, j.failed
+    FROM w CROSS JOIN n LEFT JOIN j ON true
     ORDER BY j.started_at, j.id`;
   const { since, until, total } = rows[0]!;
   const jobs = rows

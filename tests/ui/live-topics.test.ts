@@ -7,9 +7,17 @@ import { invalidateDataSchema, liveDataSchema, parseEventData } from '../../lib/
 describe('what an event refreshes in the browser', () => {
   it('maps topics to the react-query keys that read them, each key once', () => {
     expect(queryKeysFor(['desyncs'])).toEqual([queryKeys.dashboard]);
-    expect(queryKeysFor(['checks'])).toEqual([queryKeys.dashboard]);
-    expect(queryKeysFor(['jobs'])).toEqual([queryKeys.runningJob, queryKeys.dashboard]);
-    expect(queryKeysFor(['desyncs', 'jobs', 'checks'])).toEqual([queryKeys.dashboard, queryKeys.runningJob]);
+    expect(queryKeysFor(['checks'])).toEqual([queryKeys.dashboard, queryKeys.trend]);
+    expect(queryKeysFor(['jobs'])).toEqual([queryKeys.runningJob, queryKeys.dashboard, queryKeys.trend, queryKeys.jobHistory]);
+    expect(queryKeysFor(['desyncs', 'jobs', 'checks'])).toEqual([
+      queryKeys.dashboard,
+      queryKeys.runningJob,
+      queryKeys.trend,
+      queryKeys.jobHistory,
+    ]);
+    // The prefix keys reach every range's query when invalidated.
+    expect(queryKeys.trendOf('7d').slice(0, 1)).toEqual(queryKeys.trend);
+    expect(queryKeys.jobHistoryOf('90d').slice(0, 1)).toEqual(queryKeys.jobHistory);
     expect(queryKeysFor([])).toEqual([]);
   });
 
