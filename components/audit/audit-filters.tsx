@@ -1,26 +1,38 @@
 'use client';
 
+import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useTransition } from 'react';
+import { useTransition, type FormEvent } from 'react';
+import { DayRangeFields } from '@/components/ui/day-range-fields';
+import { SearchField, searchOf } from '@/components/ui/search-field';
+import { auditQueryString, type AuditQuery } from '@/lib/data/query-params';
 
-interface Current {
-  actor?: string;
-  action?: string;
-}
+type Current = Omit<AuditQuery, 'page' | 'notices' | 'invalid'>;
 
-function buildUrl(next: Current): string {
-  const p = new URLSearchParams();
-  if (next.actor) p.set('actor', next.actor);
-  if (next.action) p.set('action', next.action);
-  const s = p.toString();
-  return s ? `/audit?${s}` : '/audit';
-}
-
-/** Actor and Action filters of the audit log; each change goes into the URL (page back to 1). */
-export function AuditFilters({ actors, actions, current }: { actors: string[]; actions: readonly string[]; current: Current }) {
+/**
+ * Actor, Action, From/To (UTC days) and "Learner" (the events about a learner: id, email or name)
+ * of the audit log. Every change goes into the URL (page back to 1), so a link reproduces the view;
+ * it is a plain GET form without JavaScript. `clearable`: the URL names any filter.
+ */
+export function AuditFilters({
+  actors,
+  actions,
+  current,
+  clearable,
+}: {
+  actors: string[];
+  actions: readonly string[];
+  current: Current;
+  clearable: boolean;
+}) {
   const router = useRouter();
   const [pending, startTransition] = useTransition();
-  const go = (next: Current) => startTransition(() => router.push(buildUrl(next)));
+  const go = (next: Current) => startTransition(() => router.push(`/audit${auditQueryString({ ...next, learner: next.learner?.trim() })}`));
+  const typed = (form: HTMLFormElement | null) => ({ ...current, learner: searchOf(form, 'learner') });
+  const onSubmit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    go(typed(e.currentTarget));
+  };
   const actorOptions = current.actor && !actors.includes(current.actor) ? [current.actor, ...actors] : actors;
 
   return (
@@ -31,7 +43,7 @@ export function AuditFilters({ actors, actions, current }: { actors: string[]; a
       action="/audit"
       method="get"
       data-pending={pending || undefined}
-      onSubmit={(e) => e.preventDefault()}
+      onSubmit={onSubmit}
     >
       <div className="field">
         <label htmlFor="filter-actor">Actor</label>
@@ -39,7 +51,7 @@ export function AuditFilters({ actors, actions, current }: { actors: string[]; a
           id="filter-actor"
           name="actor"
           value={current.actor ?? ''}
-          onChange={(e) => go({ ...current, actor: e.currentTarget.value || undefined })}
+          onChange={(e) => go({ ...typed(e.currentTarget.form), actor: e.currentTarget.value || undefined })}
         >
           <option value="">All actors</option>
           {actorOptions.map((a) => (
@@ -55,7 +67,7 @@ export function AuditFilters({ actors, actions, current }: { actors: string[]; a
           id="filter-action"
           name="action"
           value={current.action ?? ''}
-          onChange={(e) => go({ ...current, action: e.currentTarget.value || undefined })}
+          onChange={(e) => go({ ...typed(e.currentTarget.form), action: e.currentTarget.value || undefined })}
         >
           <option value="">All actions</option>
           {actions.map((a) => (
@@ -65,11 +77,27 @@ export function AuditFilters({ actors, actions, current }: { actors: string[]; a
           ))}
         </select>
       </div>
-      <noscript>
-        <button type="submit" className="button">
-          Filter
-        </button>
-      </noscript>
+      <DayRangeFields
+        idPrefix="audit-filter"
+        current={{ from: current.from, to: current.to }}
+        onChange={(range) => go({ ...current, ...range })}
+      />
+      <SearchField
+        id="audit-filter-learner"
+        name="learner"
+        label="Learner"
+        placeholder="ID, name or email"
+        current={current.learner}
+        onSearch={(learner) => go({ ...current, learner })}
+      />
+      <button type="submit" className="button">
+        Search
+      </button>
+      {clearable ? (
+        <Link href="/audit" className="button subtle">
+          Clear filters
+        </Link>
+      ) : null}
     </form>
   );
 }

@@ -1,25 +1,26 @@
 import { AuditAction } from '@/components/audit/audit-action';
 import Link from 'next/link';
 import { LocalTime } from '@/components/ui/local-time';
-import { InvalidFilterNotice } from '@/components/ui/notices';
+import { InvalidFilterNotice, LearnersCappedNotice } from '@/components/ui/notices';
 import { DataTable } from '@/components/ui/data-table';
 import { Pagination } from '@/components/ui/pagination';
 import { emptyPage, readPage } from '@/lib/data/paging';
-import { auditQueryString, PAGE_SIZE, type AuditQuery } from '@/lib/data/query-params';
+import { auditFilters, auditQueryString, PAGE_SIZE, type AuditQuery } from '@/lib/data/query-params';
 import { getDb } from '@/lib/db/server';
 import { listAuditEvents, type AuditEventRow } from '@/lib/sync';
 import { AuditValue } from './audit-value';
 
 /** The audit log, newest first, one page of the events that match the filters. */
 export async function AuditTable({ q }: { q: AuditQuery }) {
-  const filters = { actor: q.actor, action: q.action };
+  const filters = auditFilters(q);
   const result = q.invalid
-    ? emptyPage<AuditEventRow>()
+    ? { ...emptyPage<AuditEventRow>(), learnersCapped: false }
     : await readPage(q.page, PAGE_SIZE, (offset) => listAuditEvents(getDb(), { ...filters, offset, limit: PAGE_SIZE }));
 
   return (
     <>
       <InvalidFilterNotice message={q.invalid} />
+      <LearnersCappedNotice capped={result.learnersCapped} />
       <DataTable
         label="Audit log"
         columns={[
@@ -70,7 +71,7 @@ export async function AuditTable({ q }: { q: AuditQuery }) {
         ))}
       />
       {!q.invalid ? (
-        <Pagination of={result} noun={['event', 'events']} hrefFor={(page) => `/audit${auditQueryString({ ...filters, page })}`} />
+        <Pagination of={result} noun={['event', 'events']} hrefFor={(page) => `/audit${auditQueryString({ ...q, page })}`} />
       ) : null}
     </>
   );

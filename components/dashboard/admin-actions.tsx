@@ -129,7 +129,11 @@ export function AdminActions({
             <CancelJobButton
               jobId={runningJob.id}
               disabledReasonId={!isAdmin ? 'admin-only-note' : undefined}
-              onCancelled={() => void queryClient.invalidateQueries({ queryKey: queryKeys.runningJob })}
+              onCancelled={() => {
+                // The button said so already: the job's end is not announced a second time.
+                shownJob.current = null;
+                void queryClient.invalidateQueries({ queryKey: queryKeys.runningJob });
+              }}
             />
           </div>
         </div>

@@ -24,7 +24,11 @@ export function CancelJobButton({
   const [pending, startTransition] = useTransition();
   const cancel = () =>
     startTransition(async () => {
-      const result = await cancelSyncJobAction({ jobId });
+      const result = await cancelSyncJobAction({ jobId }).catch(() => null);
+      if (!result) {
+        toast.error('The cancel could not reach the server. Try again in a moment.');
+        return;
+      }
       if (!result.ok) {
         toast.error(result.error.message);
         return;

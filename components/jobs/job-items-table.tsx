@@ -1,11 +1,12 @@
 import Link from 'next/link';
 import { DataTable } from '@/components/ui/data-table';
+import { InvalidFilterNotice, LearnersCappedNotice } from '@/components/ui/notices';
 import { Pagination } from '@/components/ui/pagination';
 import { PairLevels } from '@/components/ui/pair-levels';
-import { readPage } from '@/lib/data/paging';
-import { pageQueryString } from '@/lib/data/query-params';
+import { emptyPage, readPage } from '@/lib/data/paging';
+import { jobItemsQueryString, type JobItemsQuery } from '@/lib/data/query-params';
 import { getDb } from '@/lib/db/server';
-import { listSyncJobItems } from '@/lib/sync';
+import { listSyncJobItems, type SyncJobItemRow } from '@/lib/sync';
 import type { PairSnapshot } from '@/lib/sync/types';
 import { ItemOutcome } from './job-status';
 
@@ -17,18 +18,22 @@ function Snapshot({ s }: { s: PairSnapshot | null }) {
   return s ? <PairLevels levels={s} /> : <span className="muted">unchanged</span>;
 }
 
-/** The pairs one sync job touched, with their levels before and after and the outcome. */
-export async function JobItemsTable({ jobId, requestedPage }: { jobId: number; requestedPage: number }) {
-  const result = await readPage(requestedPage, ITEMS_PER_PAGE, (offset) =>
-    listSyncJobItems(getDb(), jobId, { offset, limit: ITEMS_PER_PAGE }),
-  );
+/** The pairs one sync job touched, with their levels before and after and the outcome; one page of those matching the filters. */
+export async function JobItemsTable({ jobId, q }: { jobId: number; q: JobItemsQuery }) {
+  const filters = { outcome: q.outcome, kind: q.kind, learner: q.learner };
+  const result = q.invalid
+    ? { ...emptyPage<SyncJobItemRow>(), learnersCapped: false }
+    : await readPage(q.page, ITEMS_PER_PAGE, (offset) => listSyncJobItems(getDb(), jobId, { ...filters, offset, limit: ITEMS_PER_PAGE }));
+  const filtered = Object.values(filters).some((v) => v !== undefined);
 
   return (
     <>
+      <InvalidFilterNotice message={q.invalid} />
+      <LearnersCappedNotice capped={result.learnersCapped} />
       <DataTable
         label="Job items"
         columns={[{ label: 'Pair' }, { label: 'Kind' }, { label: 'Before' }, { label: 'After' }, { label: 'Outcome' }, { label: 'Error' }]}
-        empty="This job touched no pairs."
+        empty={q.invalid ? 'No results.' : filtered ? 'No items match these filters.' : 'This job touched no pairs.'}
         rows={result.items.map((item) => (
           <tr key={item.id} data-user-id={item.userId} data-specialization={item.specializationId}>
             <td>
@@ -57,7 +62,9 @@ export async function JobItemsTable({ jobId, requestedPage }: { jobId: number; r
           </tr>
         ))}
       />
-      <Pagination of={result} noun={['item', 'items']} hrefFor={(p) => `/jobs/${jobId}${pageQueryString(p)}`} />
+      {!q.invalid ? (
+        <Pagination of={result} noun={['item', 'items']} hrefFor={(page) => `/jobs/${jobId}${jobItemsQueryString({ ...q, page })}`} />
+      ) : null}
     </>
   );
 }

@@ -1,21 +1,29 @@
 import Link from 'next/link';
 import { LocalTime } from '@/components/ui/local-time';
 import { DataTable } from '@/components/ui/data-table';
+import { InvalidFilterNotice, LearnersCappedNotice } from '@/components/ui/notices';
 import { Pagination } from '@/components/ui/pagination';
-import { readPage } from '@/lib/data/paging';
-import { PAGE_SIZE, pageQueryString } from '@/lib/data/query-params';
+import { emptyPage, readPage } from '@/lib/data/paging';
+import { jobFilters, jobQueryString, PAGE_SIZE, type JobQuery } from '@/lib/data/query-params';
 import { getDb } from '@/lib/db/server';
 import { formatDuration, formatInt } from '@/lib/format';
 import { listSyncJobs } from '@/lib/sync';
+import type { SyncJobSummary } from '@/lib/sync/types';
 import { SyncJobStatus } from '@/lib/vocabulary';
 import { JobStatus } from './job-status';
 
-/** The sync job history, newest first, one page of it; each row links to the job. */
-export async function JobTable({ requestedPage }: { requestedPage: number }) {
-  const result = await readPage(requestedPage, PAGE_SIZE, (offset) => listSyncJobs(getDb(), { offset, limit: PAGE_SIZE }));
+/** The sync job history, newest first, one page of the jobs that match the filters; each row links to the job. */
+export async function JobTable({ q }: { q: JobQuery }) {
+  const filters = jobFilters(q);
+  const result = q.invalid
+    ? { ...emptyPage<SyncJobSummary>(), learnersCapped: false }
+    : await readPage(q.page, PAGE_SIZE, (offset) => listSyncJobs(getDb(), { ...filters, offset, limit: PAGE_SIZE }));
+  const filtered = Object.values(filters).some((v) => v !== undefined);
 
   return (
     <>
+      <InvalidFilterNotice message={q.invalid} />
+      <LearnersCappedNotice capped={result.learnersCapped} />
       <DataTable
         label="Sync jobs"
         columns={[
@@ -29,7 +37,7 @@ export async function JobTable({ requestedPage }: { requestedPage: number }) {
           { label: 'Failed', numeric: true },
           { label: 'Reason' },
         ]}
-        empty="No sync job has run yet."
+        empty={q.invalid ? 'No results.' : filtered ? 'No sync jobs match these filters.' : 'No sync job has run yet.'}
         rows={result.items.map((job) => (
           <tr key={job.id} data-job-id={job.id}>
             <td>
@@ -50,7 +58,7 @@ export async function JobTable({ requestedPage }: { requestedPage: number }) {
           </tr>
         ))}
       />
-      <Pagination of={result} noun={['job', 'jobs']} hrefFor={(p) => `/jobs${pageQueryString(p)}`} />
+      {!q.invalid ? <Pagination of={result} noun={['job', 'jobs']} hrefFor={(page) => `/jobs${jobQueryString({ ...q, page })}`} /> : null}
     </>
   );
 }

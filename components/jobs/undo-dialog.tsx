@@ -64,8 +64,9 @@ export function UndoDialog({
   const confirm = () =>
     startUndo(async () => {
       setError(null);
-      const result = await undoSyncJobAction({ jobId, reason });
-      if (result.ok) {
+      const result = await undoSyncJobAction({ jobId, reason }).catch(() => null);
+      if (!result) setError('The undo could not reach the server. Try again in a moment.');
+      else if (result.ok) {
         setReason('');
         onStarted(result.job);
       } else setError(result.error.message);

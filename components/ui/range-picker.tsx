@@ -1,8 +1,26 @@
 'use client';
 
 import { usePathname, useSearchParams } from 'next/navigation';
-import { useCallback, useId, useState } from 'react';
+import { useCallback, useEffect, useId, useState } from 'react';
 import { DEFAULT_TREND_RANGE, parseTrendRange, TREND_RANGE_LABELS, TREND_RANGES, type TrendRange } from '@/lib/sync/trend';
+
+const storageKey = (pathname: string) => `syncwatch.range:${pathname}`;
+
+function rememberRange(pathname: string, range: TrendRange) {
+  try {
+    window.sessionStorage.setItem(storageKey(pathname), range);
+  } catch {
+    // Storage may be unavailable (private mode): the URL still carries the choice.
+  }
+}
+
+function readRememberedRange(pathname: string): string | null {
+  try {
+    return window.sessionStorage.getItem(storageKey(pathname));
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The chart range in the URL (`?range=7d`), so it survives a reload and can be linked; the
@@ -25,6 +43,7 @@ export function useRangeParam(): [TrendRange, (range: TrendRange) => void] {
   const setRange = useCallback(
     (next: TrendRange) => {
       setLocal(next);
+      rememberRange(pathname, next);
       const query = new URLSearchParams(window.location.search);
       if (next === DEFAULT_TREND_RANGE) query.delete('range');
       else query.set('range', next);
@@ -33,6 +52,16 @@ export function useRangeParam(): [TrendRange, (range: TrendRange) => void] {
     },
     [pathname],
   );
+  // A link without the range (a filter, a page of the list) keeps this tab's last choice.
+  const hasParam = params.has('range');
+  useEffect(() => {
+    const remembered = hasParam ? null : parseTrendRange(readRememberedRange(pathname));
+    if (!remembered || remembered === DEFAULT_TREND_RANGE) return;
+    // Into the URL only: the search params follow, and the render above takes the range from them.
+    const query = new URLSearchParams(window.location.search);
+    query.set('range', remembered);
+    window.history.replaceState(null, '', `${pathname}?${query.toString()}${window.location.hash}`);
+  }, [hasParam, pathname]);
   return [range, setRange];
 }
 

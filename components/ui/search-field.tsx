@@ -1,18 +1,35 @@
 'use client';
 
 import { useEffect, useRef, useState } from 'react';
+import { useSlashShortcut } from './use-slash-shortcut';
 
 const SEARCH_DELAY_MS = 400;
 
 /**
- * "Search learners" (name or email) inside a GET search form: the value is the form's `q`, and
- * `onSearch` runs a moment after typing stops (a submit runs the form's own handler instead).
- * The box follows `current`, the URL's search, on back/forward navigation.
+ * A list's search box inside a GET search form ("Search learners" by default: name or email):
+ * the value is the form's `name` field (`q` by default), and `onSearch` runs a moment after
+ * typing stops (a submit runs the form's own handler instead). The box follows `current`, the
+ * URL's search, on back/forward navigation. "/" anywhere on the page focuses it.
  */
-export function SearchField({ id, current, onSearch }: { id: string; current?: string; onSearch: (value: string) => void }) {
+export function SearchField({
+  id,
+  current,
+  onSearch,
+  label = 'Search learners',
+  name = 'q',
+  placeholder = 'Name or email',
+}: {
+  id: string;
+  current?: string;
+  onSearch: (value: string) => void;
+  label?: string;
+  name?: string;
+  placeholder?: string;
+}) {
   const [search, setSearch] = useState(current ?? '');
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const input = useRef<HTMLInputElement>(null);
+  useSlashShortcut(input);
 
   const [urlSearch, setUrlSearch] = useState(current);
   if (current !== urlSearch) {
@@ -32,16 +49,22 @@ export function SearchField({ id, current, onSearch }: { id: string; current?: s
 
   return (
     <div className="field grow">
-      <label htmlFor={id}>Search learners</label>
+      <div className="field-label-row">
+        <label htmlFor={id}>{label}</label>
+        <span className="muted hint" title={`Press / to jump to “${label}”`} aria-hidden="true">
+          <kbd>/</kbd>
+        </span>
+      </div>
       <input
         ref={input}
         id={id}
-        name="q"
+        name={name}
         type="search"
         value={search}
         maxLength={100}
-        placeholder="Name or email"
+        placeholder={placeholder}
         autoComplete="off"
+        aria-keyshortcuts="/"
         onChange={(e) => {
           const value = e.currentTarget.value;
           setSearch(value);
@@ -53,8 +76,8 @@ export function SearchField({ id, current, onSearch }: { id: string; current?: s
   );
 }
 
-/** The search a form holds now (its `q` field), typed but perhaps not yet searched. */
-export function searchOf(form: HTMLFormElement | null | undefined): string {
-  const q = form ? new FormData(form).get('q') : null;
+/** The search a form holds now (its `name` field, `q` by default), typed but perhaps not yet searched. */
+export function searchOf(form: HTMLFormElement | null | undefined, name = 'q'): string {
+  const q = form ? new FormData(form).get(name) : null;
   return typeof q === 'string' ? q : '';
 }

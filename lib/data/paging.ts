@@ -19,13 +19,14 @@ export interface PageOf<T> {
 /**
  * Reads the requested page; when that lies past the end, reads the last page instead (the total
  * is only known after the first read). An offset the engine refuses as invalid (absurd page
- * numbers) is retried from the first page to learn the total.
+ * numbers) is retried from the first page to learn the total. Whatever else the read returns
+ * (e.g. `learnersCapped`) comes back with the page.
  */
-export async function readPage<T>(
+export async function readPage<R extends { items: unknown[]; total: number }>(
   requestedPage: number,
   pageSize: number,
-  fetch: (offset: number) => Promise<{ items: T[]; total: number }>,
-): Promise<PageOf<T>> {
+  fetch: (offset: number) => Promise<R>,
+): Promise<PageOf<R['items'][number]> & Omit<R, 'items' | 'total'>> {
   const wanted = clampPage(requestedPage, Number.MAX_SAFE_INTEGER, pageSize);
   let used = wanted.offset;
   let result = await fetch(used).catch((err: unknown) => {
@@ -35,7 +36,7 @@ export async function readPage<T>(
   });
   const paging = clampPage(requestedPage, result.total, pageSize);
   if (paging.offset !== used) result = await fetch(paging.offset);
-  return { items: result.items, total: result.total, ...paging };
+  return { ...result, ...paging };
 }
 
 /** What a list shows when its filters are invalid: nothing, on a single page. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Db } from '../db/prisma';
 import { Prisma } from '../generated/prisma/client';
 import { SyncError } from './errors';
+import { likePattern } from './search-filters';
 import type { DesyncKind, DesyncRow } from './types';
 import { desyncKindSchema, MAX_SEARCH_LENGTH, parseInput, specializationSchema, writerSchema } from './validation';
 
@@ -50,8 +51,6 @@ function decodeCursor(cursor: string): Cursor {
   throw new SyncError('VALIDATION', 'The page cursor is not valid. Start from the first page.');
 }
 
-/** Escapes LIKE wildcards so a search for "50%" means those characters. */
-const likePattern = (s: string) => `%${s.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
 
 export interface DesyncFilters {
   kind?: DesyncKind;

@@ -18,8 +18,8 @@ export const likePattern = (s: string) => `%${s.replace(/[\\%_]/g, (m) => `\\${m
 /** The "Learner" search as the engine takes it: an id (`42` or `#42`), or part of an email or name. */
 export const learnerSearchSchema = z.string({ error: 'must be text' }).max(10_000, 'must be at most 10,000 characters');
 
-const MIN_DATE = new Date('1900-01-01T00:00:00Z');
-const MAX_DATE = new Date('9999-12-31T23:59:59.999Z');
+export const MIN_DATE = new Date('1900-01-01T00:00:00Z');
+export const MAX_DATE = new Date('9999-12-31T23:59:59.999Z');
 
 /** A date bound: a valid Date within years 1900-9999 (beyond that, JavaScript's and PostgreSQL's ranges part ways). */
 export const dateBoundSchema = z

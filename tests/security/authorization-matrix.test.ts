@@ -130,6 +130,7 @@ describe.each(IDENTITIES)('%s', (identity) => {
         async () => (await import('@/app/(dashboard)/desyncs/export/route')).GET(new NextRequest('http://t.local/desyncs/export')),
       ],
       ['/jobs/export', async () => (await import('@/app/(dashboard)/jobs/export/route')).GET(new Request('http://t.local/jobs/export'))],
+      ['/audit/export', async () => (await import('@/app/(dashboard)/audit/export/route')).GET(new Request('http://t.local/audit/export'))],
       [
         '/api/health/integrity',
         async () => (await import('@/app/api/health/integrity/route')).GET(new Request('http://t.local/api/health/integrity')),

@@ -6,7 +6,7 @@ import { Notices } from '@/components/ui/notices';
 import { TableSkeleton } from '@/components/ui/skeletons';
 import { requireStaffPage } from '@/lib/auth/guards';
 import { getDb } from '@/lib/db/server';
-import { parseAuditQuery, type SearchParams } from '@/lib/data/query-params';
+import { auditQueryString, hasFilters, parseAuditQuery, type SearchParams } from '@/lib/data/query-params';
 import { listAuditFacets } from '@/lib/sync';
 import { AUDIT_ACTIONS } from '@/lib/vocabulary';
 
@@ -18,13 +18,19 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   // The known actions, plus any older action names still in the log.
   const actions = [...new Set([...AUDIT_ACTIONS, ...facets.actions])].sort();
   const q = parseAuditQuery(params, actions);
+  const { notices: _notices, invalid: _invalid, page: _page, ...current } = q;
 
   return (
     <>
       <div className="page-head">
         <h1>Audit log</h1>
+        <div className="page-head-actions">
+          <a className="button" href={`/audit/export${auditQueryString(current)}`} download>
+            Export CSV
+          </a>
+        </div>
       </div>
-      <AuditFilters actors={facets.actors} actions={actions} current={{ actor: q.actor, action: q.action }} />
+      <AuditFilters actors={facets.actors} actions={actions} current={current} clearable={hasFilters(params)} />
       <Notices notices={q.notices} />
       <Suspense key={JSON.stringify(q)} fallback={<TableSkeleton label="audit events" columns={8} />}>
         <AuditTable q={q} />

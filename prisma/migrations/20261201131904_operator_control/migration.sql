@@ -29,6 +29,9 @@ CREATE INDEX "sync_jobs_undoes_job_id_idx" ON "sync_jobs"("undoes_job_id");
 -- CreateIndex
 CREATE INDEX "sync_job_items_job_id_outcome_id_idx" ON "sync_job_items"("job_id", "outcome", "id");
 
+-- CreateIndex
+CREATE INDEX "sync_job_items_job_id_user_id_id_idx" ON "sync_job_items"("job_id", "user_id", "id");
+
 -- AddForeignKey
 ALTER TABLE "sync_jobs" ADD CONSTRAINT "sync_jobs_undoes_job_id_fkey" FOREIGN KEY ("undoes_job_id") REFERENCES "sync_jobs"("id") ON DELETE SET NULL ON UPDATE CASCADE;
 

@@ -4,13 +4,15 @@ import { notFound } from 'next/navigation';
 import { Suspense } from 'react';
 import { z } from 'zod';
 import { JobControls } from '@/components/jobs/job-controls';
+import { JobItemFilters } from '@/components/jobs/job-item-filters';
 import { JobItemsTable } from '@/components/jobs/job-items-table';
 import { JobStatus } from '@/components/jobs/job-status';
 import { JobSummary } from '@/components/jobs/job-summary';
+import { Notices } from '@/components/ui/notices';
 import { TableSkeleton } from '@/components/ui/skeletons';
 import { requireStaffPage } from '@/lib/auth/guards';
 import { getDb } from '@/lib/db/server';
-import { parsePage, type SearchParams } from '@/lib/data/query-params';
+import { hasFilters, parseJobItemsQuery, type SearchParams } from '@/lib/data/query-params';
 import { getSyncJob, listUndosOf } from '@/lib/sync';
 
 export const metadata: Metadata = { title: 'Sync job' };
@@ -24,7 +26,8 @@ export default async function JobPage({ params, searchParams }: { params: Promis
   if (!id.success) notFound();
   const [job, undos] = await Promise.all([getSyncJob(getDb(), id.data), listUndosOf(getDb(), id.data)]);
   if (!job) notFound();
-  const requested = parsePage(query);
+  const items = parseJobItemsQuery(query);
+  const { notices: _notices, invalid: _invalid, page: _page, ...currentItems } = items;
 
   return (
     <>
@@ -39,8 +42,10 @@ export default async function JobPage({ params, searchParams }: { params: Promis
       <JobControls jobId={job.id} status={job.status} synced={job.synced} role={staff.role} />
       <JobSummary job={job} undos={undos} />
       <h2>Items</h2>
-      <Suspense key={requested} fallback={<TableSkeleton label="job items" columns={6} />}>
-        <JobItemsTable jobId={job.id} requestedPage={requested} />
+      <JobItemFilters jobId={job.id} current={currentItems} clearable={hasFilters(query)} />
+      <Notices notices={items.notices} />
+      <Suspense key={JSON.stringify(items)} fallback={<TableSkeleton label="job items" columns={6} />}>
+        <JobItemsTable jobId={job.id} q={items} />
       </Suspense>
     </>
   );

@@ -1,4 +1,5 @@
 import { csvResponse, fileStamp } from '@/lib/data/csv';
+import { jobFilters, parseJobQuery } from '@/lib/data/query-params';
 import { withStaff } from '@/lib/http/route';
 import { listSyncJobs } from '@/lib/sync';
 import type { SyncJobSummary } from '@/lib/sync/types';
@@ -7,11 +8,15 @@ export const dynamic = 'force-dynamic';
 
 const BATCH = 500;
 
-/** "Export CSV" on /jobs: the whole job history, newest first. */
-export const GET = withStaff('VIEWER', 'EXPORT_SYNC_JOBS', async ({ db }) => {
+/** "Export CSV" on /jobs: every job matching the page's filters (all pages), newest first. */
+export const GET = withStaff('VIEWER', 'EXPORT_SYNC_JOBS', async ({ request, db }) => {
+  const q = parseJobQuery(Object.fromEntries(new URL(request.url).searchParams));
+  const filters = jobFilters(q);
+
   async function* batches(): AsyncGenerator<SyncJobSummary[]> {
+    if (q.invalid) return; // unknown filter: the same empty list the page shows
     for (let offset = 0; ; offset += BATCH) {
-      const { items } = await listSyncJobs(db, { offset, limit: BATCH });
+      const { items } = await listSyncJobs(db, { ...filters, offset, limit: BATCH });
       if (items.length) yield items;
       if (items.length < BATCH) return;
     }
