@@ -51,7 +51,6 @@ function decodeCursor(cursor: string): Cursor {
   throw new SyncError('VALIDATION', 'The page cursor is not valid. Start from the first page.');
 }
 
-
 export interface DesyncFilters {
   kind?: DesyncKind;
   specialization?: string;
