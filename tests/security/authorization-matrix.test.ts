@@ -136,6 +136,14 @@ describe.each(IDENTITIES)('%s', (identity) => {
         async () => (await import('@/app/api/health/integrity/route')).GET(new Request('http://t.local/api/health/integrity')),
       ],
       ['/api/metrics', async () => (await import('@/app/api/metrics/route')).GET(new Request('http://t.local/api/metrics'))],
+      [
+        '/api/dashboard/trend',
+        async () => (await import('@/app/api/dashboard/trend/route')).GET(new Request('http://t.local/api/dashboard/trend?range=30d')),
+      ],
+      [
+        '/api/sync-jobs/history',
+        async () => (await import('@/app/api/sync-jobs/history/route')).GET(new Request('http://t.local/api/sync-jobs/history?range=7d')),
+      ],
     ];
     for (const [path, call] of routes) {
       await as(identity);
