@@ -32,7 +32,7 @@ test.describe('history', () => {
         .locator('tbody tr[data-job-id]')
         .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-job-id'))));
     await page.goto('/jobs');
-    const learner = page.getByRole('form', { name: 'Filter sync jobs' }).getByLabel('Learner');
+    const learner = page.getByRole('search', { name: 'Filter sync jobs' }).getByLabel('Learner');
     await learner.fill(target!.email);
     await learner.press('Enter');
     await expect(page).toHaveURL(/[?&]learner=/);
@@ -44,7 +44,7 @@ test.describe('history', () => {
 
     // In the first job's items: only the target's.
     await page.goto(`/jobs/${first.id}`);
-    const itemLearner = page.getByRole('form', { name: 'Filter job items' }).getByLabel('Learner');
+    const itemLearner = page.getByRole('search', { name: 'Filter job items' }).getByLabel('Learner');
     await itemLearner.fill(target!.email);
     await itemLearner.press('Enter');
     await expect(page).toHaveURL(/[?&]learner=/);

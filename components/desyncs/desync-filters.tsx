@@ -1,8 +1,9 @@
 'use client';
 
-import { useRouter } from 'next/navigation';
-import { useTransition, type FormEvent } from 'react';
-import { SearchField, searchOf } from '@/components/ui/search-field';
+import { FilterForm } from '@/components/ui/filter-form';
+import { FilterSelect } from '@/components/ui/filter-select';
+import { SearchField } from '@/components/ui/search-field';
+import { useFilterNavigation } from '@/components/ui/use-filter-navigation';
 import { desyncQueryString } from '@/lib/data/query-params';
 import type { DesyncKind } from '@/lib/vocabulary';
 
@@ -29,81 +30,29 @@ export function DesyncFilters({
   writers: readonly string[];
   current: Current;
 }) {
-  const router = useRouter();
-  const [pending, startTransition] = useTransition();
-  const go = (next: Current) =>
-    startTransition(() => router.push(`/desyncs${desyncQueryString({ ...next, search: next.search?.trim() })}`));
-
-  // A writer whose desyncs were all repaired meanwhile stays selectable while the URL names it.
-  const writerOptions = current.causedBy && !writers.includes(current.causedBy) ? [current.causedBy, ...writers] : writers;
-
-  const onSubmit = (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault();
-    go({ ...current, search: searchOf(e.currentTarget) });
-  };
+  // The search is `?q=`, the SearchField's default name.
+  const { form, select, searchField } = useFilterNavigation({
+    base: '/desyncs',
+    current,
+    query: desyncQueryString,
+    search: 'search',
+    searchName: 'q',
+  });
+  const specializationIds = specializations.map((s) => s.id);
 
   return (
-    <form
-      role="search"
-      aria-label="Filter desyncs"
-      className="filters"
-      action="/desyncs"
-      method="get"
-      onSubmit={onSubmit}
-      data-pending={pending || undefined}
-    >
-      <div className="field">
-        <label htmlFor="filter-kind">Kind</label>
-        <select
-          id="filter-kind"
-          name="kind"
-          value={current.kind ?? ''}
-          onChange={(e) => go({ ...current, search: searchOf(e.currentTarget.form), kind: e.currentTarget.value || undefined })}
-        >
-          <option value="">All kinds</option>
-          {kinds.map((k) => (
-            <option key={k} value={k}>
-              {k}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="field">
-        <label htmlFor="filter-specialization">Specialization</label>
-        <select
-          id="filter-specialization"
-          name="specialization"
-          value={current.specialization ?? ''}
-          onChange={(e) => go({ ...current, search: searchOf(e.currentTarget.form), specialization: e.currentTarget.value || undefined })}
-        >
-          <option value="">All specializations</option>
-          {specializations.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.id}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="field">
-        <label htmlFor="filter-caused-by">Caused by</label>
-        <select
-          id="filter-caused-by"
-          name="causedBy"
-          value={current.causedBy ?? ''}
-          onChange={(e) => go({ ...current, search: searchOf(e.currentTarget.form), causedBy: e.currentTarget.value || undefined })}
-        >
-          <option value="">All writers</option>
-          {writerOptions.map((w) => (
-            <option key={w} value={w}>
-              {w}
-            </option>
-          ))}
-        </select>
-      </div>
-      <SearchField id="filter-search" current={current.search} onSearch={(search) => go({ ...current, search })} />
-      <button type="submit" className="button">
-        Search
-      </button>
-    </form>
+    <FilterForm label="Filter desyncs" {...form}>
+      <FilterSelect id="filter-kind" label="Kind" allLabel="All kinds" options={kinds} {...select('kind')} />
+      <FilterSelect
+        id="filter-specialization"
+        label="Specialization"
+        allLabel="All specializations"
+        options={specializationIds}
+        {...select('specialization')}
+      />
+      {/* A writer whose desyncs were all repaired meanwhile stays selectable while the URL names it. */}
+      <FilterSelect id="filter-caused-by" label="Caused by" allLabel="All writers" options={writers} keepValue {...select('causedBy')} />
+      <SearchField id="filter-search" {...searchField} />
+    </FilterForm>
   );
 }
