@@ -91,6 +91,24 @@ const variables = z.object({
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(6000),
   /** The dashboard's default "Refresh every", in seconds: its polling while live updates are down. */
   DASHBOARD_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+  /** Email alerts: an SMTP server, e.g. smtp://user:pass@mail.example:587 or smtps://... (unset: email channels fail). */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  /** The sender of alert emails. */
+  SMTP_FROM: z.string().min(3).default('SyncWatch <syncwatch@localhost>'),
+  /** Reminders while an incident stays open and unacknowledged, every this many hours. */
+  ALERT_REMIND_HOURS: z.coerce.number().min(0.01).max(720).default(4),
+  /** A failing delivery is retried with backoff for this long, then marked failed. */
+  ALERT_RETRY_MINUTES: z.coerce.number().min(0.05).max(10_080).default(60),
+  /** Webhooks to loopback or private-network addresses (a relay on the same host); link-local is always refused. */
+  ALERTS_ALLOW_PRIVATE_NETWORK: bool.default(false),
+  /** "More than N new desyncs caused by one writer within M minutes" opens an incident; 0 turns it off. */
+  ALERT_WRITER_BURST_COUNT: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  ALERT_WRITER_BURST_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
+  /** The address pages are reached at, for links in notifications (default NEXTAUTH_URL, else http://localhost:PORT). */
+  APP_URL: z.url().optional(),
 });
 
 /**

@@ -1,4 +1,8 @@
 import {
+  ChannelKind,
+  IncidentCondition,
+  IncidentEventKind,
+  NotificationEvent,
   AuditSource,
   CheckKind,
   DesyncKind,
@@ -19,6 +23,10 @@ import {
  */
 
 export {
+  ChannelKind,
+  IncidentCondition,
+  IncidentEventKind,
+  NotificationEvent,
   AuditSource,
   CheckKind,
   DesyncKind,
@@ -41,6 +49,18 @@ export const SYNC_TRIGGERS = values(SyncTrigger);
 export const SYNC_ITEM_OUTCOMES = values(SyncItemOutcome);
 export const SCHEDULE_NAMES = values(ScheduleName);
 export const FOREIGN_WRITE_MODES = values(ForeignWrites);
+export const INCIDENT_CONDITIONS = values(IncidentCondition);
+export const CHANNEL_KINDS = values(ChannelKind);
+
+/** Each incident condition in words, for pages, notifications and the CLI. */
+export const CONDITION_LABELS: Record<IncidentCondition, string> = {
+  CONSISTENCY_BELOW_TARGET: 'Consistency below target',
+  SYNC_OVERDUE: 'Sync overdue',
+  SYNC_JOB_FAILED: 'Sync job did not succeed',
+  ORPHANS_PRESENT: 'Orphans present',
+  AUDIT_DRIFT: 'Full-audit drift',
+  WRITER_BURST: 'Desync burst from one writer',
+};
 
 /** The kinds a sync job repairs; orphans are only reported (docs/decisions/011-desync-kinds-and-repair-policy.md). */
 export const REPAIRABLE_KINDS = [
@@ -83,6 +103,12 @@ export const AUDIT_ACTIONS = [
   'ORPHANS_RESTORED',
   'API_KEY_CREATED',
   'API_KEY_REVOKED',
+  'INCIDENT_ACKNOWLEDGED',
+  'CHANNEL_ADDED',
+  'CHANNEL_REMOVED',
+  'CHANNEL_TESTED',
+  'MAINTENANCE_STARTED',
+  'MAINTENANCE_ENDED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -102,6 +128,8 @@ export type AttemptedAction =
   | 'VIEW_SYNC_JOB'
   | 'VIEW_AUDIT_LOG'
   | 'VIEW_API_KEYS'
+  | 'VIEW_INCIDENTS'
+  | 'VIEW_NOTIFICATIONS'
   | 'VIEW_LEARNERS'
   | 'VIEW_LEARNER'
   | 'EXPORT_DESYNCS'
