@@ -15,7 +15,7 @@ export { listDesyncs, listDesyncWriters } from './desyncs';
 export { desyncsByWriter, type WriterCount } from './attribution';
 export { syncPair, type SyncPairResult } from './sync-pair';
 export { previewSync } from './plan';
-export { runSyncJob, startSyncJob, type SyncJobOptions } from './jobs';
+export { runSyncJob, startSyncJob, onJobEnded, type SyncJobOptions } from './jobs';
 export { abandonStaleJobs, cancelSyncJob, heartbeatIntervalMs } from './job-rows';
 export { runUndoJob, startUndoJob, previewUndo, listUndosOf, undoJobSchema } from './undo';
 export type { UndoPreview, UndoPlanned, UndoJobOptions } from './undo';

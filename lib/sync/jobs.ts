@@ -99,8 +99,26 @@ export interface JobWork<U> {
 
 const BATCH_TX = { ...TX_OPTIONS, timeout: 120_000 };
 
+type JobEndListener = (job: SyncJobSummary) => void;
+const jobEndListeners = new Set<JobEndListener>();
+
+/**
+ * Calls `listener` with every job this process runs, once it has ended however it ended (the
+ * alerts evaluate their incidents then). Returns the unsubscribe. A listener must not throw.
+ */
+export function onJobEnded(listener: JobEndListener): () => void {
+  jobEndListeners.add(listener);
+  return () => jobEndListeners.delete(listener);
+}
+
 /** Runs a claimed job to its end; never throws (the outcome is recorded on the job). */
 export async function executeJob<U>(db: Db, job: SyncJob, opts: SyncJobOptions, work: JobWork<U>): Promise<SyncJobSummary> {
+  const ended = await runJob(db, job, opts, work);
+  for (const listener of jobEndListeners) listener(ended);
+  return ended;
+}
+
+async function runJob<U>(db: Db, job: SyncJob, opts: SyncJobOptions, work: JobWork<U>): Promise<SyncJobSummary> {
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   const actor: Actor = opts.actor;
   // Set when a beat finds the job no longer RUNNING (cancelled or abandoned): the next batch would be fenced anyway.

@@ -11,7 +11,7 @@ import type { Actor } from './types';
  * sw_record_progress takes the same key in SQL. (The judge at commit takes keys of its own, 1,024
  * buckets of pairs in the namespace 1398229572, only at commit: see the migration detection_at_commit.)
  */
-export const LOCKS = { AUDIT: 0x5e41c4 } as const;
+export const LOCKS = { AUDIT: 0x5e41c4, INCIDENTS: 0x5e41c5 } as const;
 
 /**
  * Names the transaction's writer for the judge at commit (sw_set_writer: a staff email, api:<key>,

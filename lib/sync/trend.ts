@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Db } from '../db/prisma';
 import type { SyncJobStatus, SyncTrigger } from '../vocabulary';
 import { validationError } from './errors';
+import { trendMarkers } from './trend-markers';
 
 /**
  * History you can look at: the consistency trend and the sync-job history over a range (24 h,
@@ -49,7 +50,7 @@ export const BUCKETS = 288;
 export const MAX_TREND_POINTS = BUCKETS + 1;
 /** Buckets are counted from here (any fixed instant would do; this one keeps them on round times). */
 export const BUCKET_ORIGIN = '2000-01-01T00:00:00Z';
-export const MAX_MARKERS = 200;
+export { MAX_MARKERS } from './trend-markers';
 export const MAX_JOBS = 500;
 
 /** Seconds a range spans. */
@@ -94,10 +95,7 @@ export interface TrendPoint {
   checks: number;
 }
 
-/**
- * Something that happened over a stretch of the trend, drawn on the chart. Only SYNC_JOB markers
- * are produced for now; MAINTENANCE windows come with a later issue and will use the same shape.
- */
+/** Something that happened over a stretch of the trend, drawn on the chart: a sync job or a maintenance window. */
 export interface TrendMarker {
   kind: 'SYNC_JOB' | 'MAINTENANCE';
   from: string;
@@ -133,15 +131,7 @@ interface BucketRow {
   checks: number | null;
 }
 
-interface JobRow {
-  id: number;
-  status: SyncJobStatus;
-  trigger: SyncTrigger;
-  started_at: Date;
-  finished_at: Date | null;
-}
-
-/** The consistency trend over `range`, bucketed in SQL, with the sync jobs in it as markers. */
+/** The consistency trend over `range`, bucketed in SQL, with the sync jobs and maintenance windows in it as markers. */
 export async function readTrend(db: Db, input: { range: TrendRange }): Promise<Trend> {
   const { range } = parseTrendInput(input);
   const stride = bucketSecondsOf(range);
@@ -174,7 +164,7 @@ export async function readTrend(db: Db, input: { range: TrendRange }): Promise<T
   const points = rows
     .filter((r) => r.at !== null)
     .map((r) => ({ at: r.at!.toISOString(), min: r.min!, max: r.max!, last: r.last!, checks: r.checks! }));
-  const { markers, omitted } = await jobMarkers(db, since, until);
+  const { markers, omitted } = await trendMarkers(db, since, until);
   return {
     range,
     from: since.toISOString(),
@@ -185,37 +175,6 @@ export async function readTrend(db: Db, input: { range: TrendRange }): Promise<T
     markers,
     markersOmitted: omitted,
   };
-}
-
-/**
- * The sync jobs that overlap [since, until]: those started in it (newest MAX_MARKERS), and the
- * last one started before it when it was still running at `since` (one job runs at a time, so
- * no other can overlap the start). Both by the index on sync_jobs (started_at).
- */
-async function jobMarkers(db: Db, since: Date, until: Date): Promise<{ markers: TrendMarker[]; omitted: number }> {
-  const [rows, [count]] = await Promise.all([
-    db.$queryRaw<JobRow[]>`
-      (SELECT id, status::text, trigger::text, started_at, finished_at FROM sync_jobs
-       WHERE started_at >= ${since}::timestamptz AND started_at <= ${until}::timestamptz
-       ORDER BY started_at DESC, id DESC LIMIT ${MAX_MARKERS})
-      UNION ALL
-      (SELECT * FROM (SELECT id, status::text, trigger::text, started_at, finished_at FROM sync_jobs
-                      WHERE started_at < ${since}::timestamptz ORDER BY started_at DESC, id DESC LIMIT 1) before
-       WHERE finished_at IS NULL OR finished_at >= ${since}::timestamptz)`,
-    db.$queryRaw<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM sync_jobs WHERE started_at >= ${since}::timestamptz AND started_at <= ${until}::timestamptz`,
-  ]);
-  const started = rows.filter((r) => r.started_at >= since).length;
-  const markers = rows
-    .sort((a, b) => a.started_at.getTime() - b.started_at.getTime() || a.id - b.id)
-    .map((r) => ({
-      kind: 'SYNC_JOB' as const,
-      from: r.started_at.toISOString(),
-      to: r.finished_at?.toISOString() ?? null,
-      label: `Sync job #${r.id} (${r.trigger.toLowerCase()}): ${r.status.toLowerCase()}`,
-      href: `/jobs/${r.id}`,
-    }));
-  return { markers, omitted: Math.max(0, count!.n - started) };
 }
 
 /** One finished sync job, for the job history chart. */

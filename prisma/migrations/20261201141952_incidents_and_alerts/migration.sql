@@ -147,5 +147,3 @@ ALTER TABLE "maintenance_windows"
 
 -- Open pages hear of incidents as they open, change and resolve (lib/events/topics.ts).
 CREATE TRIGGER "incidents_notify" AFTER INSERT OR UPDATE ON "incidents" FOR EACH STATEMENT EXECUTE FUNCTION "sw_notify_topic"('incidents');
--- Delivery workers wake when something is queued.
-CREATE TRIGGER "deliveries_notify" AFTER INSERT ON "deliveries" FOR EACH STATEMENT EXECUTE FUNCTION "sw_notify_topic"('deliveries');
