@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db } from '../db/prisma';
+import type { Db, DbTx } from '../db/prisma';
 import { env } from '../env';
 import type { Prisma } from '../generated/prisma/client';
 import { writeAuditEvent } from '../sync/audit';
@@ -11,7 +11,8 @@ import { CHANNEL_KINDS, type ChannelKind, type IncidentCondition } from '../voca
 import { toDeliveryRow, type DeliveryRow } from './incident-reads';
 import { conditionsSchema } from './maintenance';
 import { checkWebhookUrl, maskUrl, MAX_URL_LENGTH } from './network';
-import { testNotice } from './payloads';
+import { incidentNotice, testNotice } from './payloads';
+import { appUrlOf } from './service';
 
 /**
  * Notification channels: a generic webhook (signed with its secret), a Slack-compatible incoming
@@ -66,6 +67,24 @@ export interface ChannelView {
 
 export interface ChannelOptions {
   allowPrivateNetwork: boolean;
+  /** Links in the notices of the incidents already open (default APP_URL). */
+  appUrl?: string;
+}
+
+/** A new channel is told of the incidents already open that it subscribes to, as if they had just opened. */
+async function queueOpenIncidents(tx: DbTx, c: { id: number; conditions: IncidentCondition[] }, appUrl: string) {
+  const open = await tx.incident.findMany({
+    where: { resolvedAt: null, ...(c.conditions.length ? { condition: { in: c.conditions } } : {}) },
+    orderBy: { id: 'asc' },
+  });
+  if (!open.length) return;
+  await tx.delivery.createMany({
+    data: open.map((i) => {
+      const { summary = '', ...figures } = i.openedFigures as Record<string, unknown> & { summary?: string };
+      const notice = incidentNotice('open', i, String(summary), figures, appUrl);
+      return { channelId: c.id, incidentId: i.id, event: 'OPEN' as const, payload: notice as unknown as Prisma.InputJsonValue };
+    }),
+  });
 }
 
 export async function addChannel(
@@ -90,6 +109,7 @@ export async function addChannel(
       });
       const after = { channel: created.name, kind: created.kind, target: display(created), conditions: created.conditions };
       await writeAuditEvent(tx, { actor, action: 'CHANNEL_ADDED', after });
+      await queueOpenIncidents(tx, created, opts.appUrl ?? appUrlOf(env()));
       return created;
     });
     return toView(c, null);

@@ -8,7 +8,14 @@ export { evaluateIncidents, acknowledgeIncident, acknowledgeSchema, type Evaluat
 export { listIncidents, listOpenIncidents, getIncident } from './incident-reads';
 export type { IncidentSummary, IncidentDetail, IncidentEventRow, DeliveryRow, IncidentState } from './incident-reads';
 export { addChannel, addChannelSchema, listChannels, removeChannel, sendTestNotification, getDelivery, type ChannelView } from './channels';
-export { addMaintenanceWindow, maintenanceSchema, listMaintenanceWindows, endMaintenanceWindow, windowsBetween } from './maintenance';
+export {
+  addMaintenanceWindow,
+  maintenanceSchema,
+  listMaintenanceWindows,
+  endMaintenanceWindow,
+  windowsBetween,
+  pruneAlerts,
+} from './maintenance';
 export type { WindowView } from './maintenance';
 export { runDeliveries, pendingDeliveries, backoffMs, type DeliveryOptions } from './delivery';
 export { signature } from './transports';

@@ -117,3 +117,17 @@ export async function windowsBetween(db: Db, from: Date, to: Date): Promise<Wind
   });
   return rows.map((w) => toView(w));
 }
+
+/**
+ * Retention for the alerts: resolved incidents older than `olderThan` (their timeline and
+ * deliveries go with them), finished test deliveries, and windows that ended. Open incidents and
+ * anything still to send are kept, however old.
+ */
+export async function pruneAlerts(db: Db, olderThan: Date): Promise<{ incidents: number; deliveries: number; windows: number }> {
+  const incidents = await db.$executeRaw`DELETE FROM incidents WHERE resolved_at < ${olderThan}`;
+  const deliveries = await db.$executeRaw`
+    DELETE FROM deliveries WHERE incident_id IS NULL AND created_at < ${olderThan}
+      AND (delivered_at IS NOT NULL OR failed_at IS NOT NULL)`;
+  const windows = await db.$executeRaw`DELETE FROM maintenance_windows WHERE least(ends_at, coalesce(ended_at, ends_at)) < ${olderThan}`;
+  return { incidents, deliveries, windows };
+}

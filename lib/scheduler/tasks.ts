@@ -1,3 +1,4 @@
+import { pruneAlerts } from '../alerts/maintenance';
 import { evaluateIncidentsNow } from '../alerts/service';
 import { IDEMPOTENCY_RETENTION_MS, pruneIdempotencyKeys } from '../api/idempotency';
 import type { Db } from '../db/prisma';
@@ -109,13 +110,15 @@ const CLOCK_SKEW_MARGIN_MS = 5 * 60_000;
 export const runRetention: ScheduleTask = async (ctx) => {
   const olderThan = new Date(ctx.now.getTime() - ctx.config.retentionDays * 86_400_000);
   const pruned = await pruneHistory(ctx.db, olderThan);
+  const alerts = await pruneAlerts(ctx.db, olderThan);
   // A claim is what makes its occurrence run once: it is kept while any instance could still
   // claim the occurrence (within the catch-up grace), whatever the retention says. lib/env.ts
   // also refuses a grace that is not shorter than the retention.
   const claimableAfter = new Date(ctx.now.getTime() - claimWindowMs(ctx.config) - CLOCK_SKEW_MARGIN_MS);
   const claims = await pruneClaims(ctx.db, olderThan, claimableAfter);
   const counts =
-    `${pruned.healthChecks} health check(s), ${pruned.jobs} job(s), ${pruned.pairEvents} pair event(s), ` + `${claims} schedule run(s)`;
+    `${pruned.healthChecks} health check(s), ${pruned.jobs} job(s), ${pruned.pairEvents} pair event(s), ${claims} schedule run(s), ` +
+    `${alerts.incidents} incident(s), ${alerts.deliveries} test deliver(ies), ${alerts.windows} maintenance window(s)`;
   // The write API's Idempotency-Keys are kept 24 hours, whatever RETENTION_DAYS says.
   const keys = await pruneIdempotencyKeys(ctx.db, new Date(ctx.now.getTime() - IDEMPOTENCY_RETENTION_MS));
   return {
