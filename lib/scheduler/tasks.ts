@@ -87,7 +87,36 @@ export const runScheduledSync: ScheduleTask = async (ctx) => {
       heartbeatTimeoutMs: ctx.config.heartbeatTimeoutMs,
     } as const;
     const job = await runSyncJob(ctx.db, opts);
-    const counts =
+    const counts = `found ${job.found}, synced ${job.synced}, failed ${job.failed}, reported ${job.reported}`;
+    return {
+      status: job.status === 'FAILED' ? 'FAILED' : 'SUCCEEDED',
+      syncJobId: job.id,
+      detail: job.error ? `job #${job.id} ${job.status}: ${counts}. ${job.error}` : `job #${job.id} ${job.status}: ${counts}`,
+    };
+  } catch (err) {
+    // Someone (a manual sync, a slow previous run) holds the slot: this occurrence is skipped,
+    // recorded once, not retried in a loop.
+    if (isSyncError(err, 'ALREADY_RUNNING')) {
+      const r = err.details?.running;
+      return { status: 'SKIPPED', syncJobId: r?.jobId, detail: alreadyRunningMessage(r, r?.startedAt.toISOString()) };
+    }
+    throw err;
+  }
+};
+
+/** Instances' clocks differ a little (NTP keeps them far closer): claims are kept this much longer. */
+const CLOCK_SKEW_MARGIN_MS = 5 * 60_000;
+
+export const runRetention: ScheduleTask = async (ctx) => {
+  const olderThan = new Date(ctx.now.getTime() - ctx.config.retentionDays * 86_400_000);
+  const pruned = await pruneHistory(ctx.db, olderThan);
+  const alerts = await pruneAlerts(ctx.db, olderThan);
+  // A claim is what makes its occurrence run once: it is kept while any instance could still
+  // claim the occurrence (within the catch-up grace), whatever the retention says. lib/env.ts
+  // also refuses a grace that is not shorter than the retention.
+  const claimableAfter = new Date(ctx.now.getTime() - claimWindowMs(ctx.config) - CLOCK_SKEW_MARGIN_MS);
+  const claims = await pruneClaims(ctx.db, olderThan, claimableAfter);
+  const counts =
     `${pruned.healthChecks} health check(s), ${pruned.jobs} job(s), ${pruned.pairEvents} pair event(s), ` +
     `${alerts.incidents} incident(s), ${alerts.deliveries} test deliver(ies), ${alerts.windows} maintenance window(s), ` +
     `${claims} schedule run(s)`;
