@@ -49,7 +49,9 @@ describe('retention', () => {
     const occurrence = s.scheduler.nextOccurrence('RETENTION', new Date(now.getTime() - 3_600_000))!;
     const [run] = await s.scheduler.tick(new Date(occurrence.getTime() + 1000));
     expect(run).toMatchObject({ schedule: 'RETENTION', status: 'SUCCEEDED' });
-    expect(run!.detail).toMatch(/^pruned 3 health check\(s\), 1 job\(s\), 0 pair event\(s\), 1 schedule run\(s\)/);
+    expect(run!.detail).toMatch(
+      /^pruned 3 health check\(s\), 1 job\(s\), 0 pair event\(s\), 0 incident\(s\), 0 test deliver\(ies\), 0 maintenance window\(s\), 1 schedule run\(s\)/,
+    );
 
     const left = await c.query(`SELECT (SELECT count(*) FROM health_checks)::int AS checks, (SELECT count(*) FROM sync_jobs)::int AS jobs,
       (SELECT array_agg(instance_id) FROM schedule_runs)::text[] AS runs`);
