@@ -4,7 +4,7 @@ import { env } from '../env';
 import { getJobHealth, type JobHealth } from '../scheduler/job-health';
 import { getForeignWrites, getLatestAudit, getLatestHealthCheck, readCausedByWriter, readHealth } from '../sync';
 import type { HealthSnapshot } from '../sync/types';
-import { DESYNC_KINDS, FOREIGN_WRITE_MODES, SYNC_JOB_STATUSES, type ForeignWrites } from '../vocabulary';
+import { DESYNC_KINDS, FOREIGN_WRITE_MODES, INCIDENT_CONDITIONS, SYNC_JOB_STATUSES, type ForeignWrites } from '../vocabulary';
 
 /**
  * Prometheus metrics for GET /api/metrics, on SyncWatch's own registry (never prom-client's
@@ -40,6 +40,8 @@ interface SyncWatchMetrics {
   lastAudit: Gauge;
   caused: Counter<'writer'>;
   foreignWrites: Gauge<'mode'>;
+  incidentsOpen: Gauge<'condition'>;
+  deliveries: Gauge<'state'>;
 }
 
 function createMetrics(): SyncWatchMetrics {
@@ -112,6 +114,18 @@ function createMetrics(): SyncWatchMetrics {
       labelNames: ['mode'] as const,
       registers,
     }),
+    incidentsOpen: new Gauge({
+      name: 'syncwatch_incidents_open',
+      help: 'Open incidents, by condition (docs/decisions/016-incidents-and-alerts.md).',
+      labelNames: ['condition'] as const,
+      registers,
+    }),
+    deliveries: new Gauge({
+      name: 'syncwatch_alert_deliveries',
+      help: 'Notifications in the outbox: pending (to send or retry) and failed (given up).',
+      labelNames: ['state'] as const,
+      registers,
+    }),
   };
 }
 
@@ -132,10 +146,12 @@ interface Figures {
   stored: HealthSnapshot | null;
   caused: Map<string, number>;
   mode: ForeignWrites;
+  incidents: { condition: string; _count: { _all: number } }[];
+  outbox: { pending: number; failed: number };
 }
 
 async function readFigures(db: Db, now: Date): Promise<Figures> {
-  const [latest, jobHealth, durations, jobsByStatus, runsBySchedule, audit, caused, mode, stored] = await Promise.all([
+  const [latest, jobHealth, durations, jobsByStatus, runsBySchedule, audit, caused, mode, stored, incidents, outbox] = await Promise.all([
     readHealth(db),
     getJobHealth(db, now),
     db.syncJob.findMany({ where: { finishedAt: { not: null }, durationMs: { not: null } }, select: { status: true, durationMs: true } }),
@@ -145,8 +161,12 @@ async function readFigures(db: Db, now: Date): Promise<Figures> {
     readCausedByWriter(db),
     getForeignWrites(db),
     getLatestHealthCheck(db),
+    db.incident.groupBy({ by: ['condition'], where: { resolvedAt: null }, _count: { _all: true } }),
+    db.$queryRaw<{ pending: number; failed: number }[]>`
+      SELECT (SELECT count(*) FROM deliveries WHERE delivered_at IS NULL AND failed_at IS NULL)::int AS pending,
+             (SELECT count(*) FROM deliveries WHERE failed_at IS NOT NULL)::int AS failed`.then((r) => r[0]!),
   ]);
-  return { latest, jobHealth, durations, jobsByStatus, runsBySchedule, audit, caused, mode, stored };
+  return { latest, jobHealth, durations, jobsByStatus, runsBySchedule, audit, caused, mode, stored, incidents, outbox };
 }
 
 const seconds = (d: Date | null | undefined) => (d ? d.getTime() / 1000 : null);
@@ -194,6 +214,11 @@ export async function renderMetrics(db: Db, now: Date = new Date()): Promise<{ b
   m.caused.reset();
   for (const [writer, n] of f.caused) m.caused.inc({ writer }, n);
   for (const mode of FOREIGN_WRITE_MODES) m.foreignWrites.set({ mode: mode.toLowerCase() }, mode === f.mode ? 1 : 0);
+  for (const condition of INCIDENT_CONDITIONS) {
+    m.incidentsOpen.set({ condition }, f.incidents.find((r) => r.condition === condition)?._count._all ?? 0);
+  }
+  m.deliveries.set({ state: 'pending' }, f.outbox.pending);
+  m.deliveries.set({ state: 'failed' }, f.outbox.failed);
 
   return { body: withoutNaN(await m.registry.metrics()), contentType: m.registry.contentType };
 }

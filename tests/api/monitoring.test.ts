@@ -284,6 +284,23 @@ describe('GET /api/metrics', () => {
     expect(sampleValue(families, 'syncwatch_sync_job_duration_seconds_bucket', { status: 'SUCCEEDED', le: '5' })).toBe(1);
     expect(sampleValue(families, 'syncwatch_sync_job_duration_seconds_bucket', { status: 'SUCCEEDED', le: '120' })).toBe(2);
 
+    // Incidents and the alert outbox (none here yet, then one open incident with one pending notice).
+    expect(sampleValue(families, 'syncwatch_incidents_open', { condition: 'CONSISTENCY_BELOW_TARGET' })).toBe(0);
+    expect(sampleValue(families, 'syncwatch_alert_deliveries', { state: 'pending' })).toBe(0);
+    const [{ id: incident }] = (
+      await c.query(`INSERT INTO incidents (condition, opened_figures) VALUES ('CONSISTENCY_BELOW_TARGET', '{}') RETURNING id`)
+    ).rows;
+    const [{ id: channel }] = (
+      await c.query(
+        `INSERT INTO notification_channels (kind, name, target, created_by) VALUES ('EMAIL', 'ops', 'ops@example.com', 't') RETURNING id`,
+      )
+    ).rows;
+    await c.query(`INSERT INTO deliveries (channel_id, incident_id, event, payload) VALUES ($1, $2, 'OPEN', '{}')`, [channel, incident]);
+    const after = parsePrometheusText(await (await metrics(request('/api/metrics', bearer(TOKEN)))).text());
+    expect(sampleValue(after, 'syncwatch_incidents_open', { condition: 'CONSISTENCY_BELOW_TARGET' })).toBe(1);
+    expect(sampleValue(after, 'syncwatch_alert_deliveries', { state: 'pending' })).toBe(1);
+    expect(sampleValue(after, 'syncwatch_alert_deliveries', { state: 'failed' })).toBe(0);
+
     for (const name of [
       'process_cpu_user_seconds_total',
       'process_resident_memory_bytes',
