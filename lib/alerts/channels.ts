@@ -9,7 +9,7 @@ import type { Actor } from '../sync/types';
 import { parseInput } from '../sync/validation';
 import { CHANNEL_KINDS, type ChannelKind, type IncidentCondition } from '../vocabulary';
 import { toDeliveryRow, type DeliveryRow } from './incident-reads';
-import { conditionsSchema } from './maintenance';
+import { activeWindowFor, conditionsSchema } from './maintenance';
 import { checkWebhookUrl, maskUrl, MAX_URL_LENGTH } from './network';
 import { incidentNotice, testNotice } from './payloads';
 import { appUrlOf } from './service';
@@ -78,13 +78,21 @@ async function queueOpenIncidents(tx: DbTx, c: { id: number; conditions: Inciden
     orderBy: { id: 'asc' },
   });
   if (!open.length) return;
-  await tx.delivery.createMany({
-    data: open.map((i) => {
-      const { summary = '', ...figures } = i.openedFigures as Record<string, unknown> & { summary?: string };
-      const notice = incidentNotice('open', i, String(summary), figures, appUrl);
-      return { channelId: c.id, incidentId: i.id, event: 'OPEN' as const, payload: notice as unknown as Prisma.InputJsonValue };
-    }),
-  });
+  const data = [];
+  for (const i of open) {
+    const { summary = '', ...figures } = i.openedFigures as Record<string, unknown> & { summary?: string };
+    const notice = incidentNotice('open', i, String(summary), figures, appUrl);
+    // As any notice of a muted incident, it waits for the window's end.
+    const window = await activeWindowFor(tx, i.condition);
+    data.push({
+      channelId: c.id,
+      incidentId: i.id,
+      event: 'OPEN' as const,
+      payload: notice as unknown as Prisma.InputJsonValue,
+      notBefore: window?.endsAt ?? new Date(),
+    });
+  }
+  await tx.delivery.createMany({ data });
 }
 
 export async function addChannel(
@@ -159,7 +167,7 @@ export async function listChannels(db: Db): Promise<ChannelView[]> {
       SELECT coalesce(x.delivered_at, x.failed_at) AS at, x.delivered_at IS NOT NULL AS ok, x.last_status AS status,
              x.attempts, x.last_error AS error
       FROM deliveries x WHERE x.channel_id = c.id AND (x.delivered_at IS NOT NULL OR x.failed_at IS NOT NULL)
-      ORDER BY x.id DESC LIMIT 1) d`;
+      ORDER BY coalesce(x.delivered_at, x.failed_at) DESC, x.id DESC LIMIT 1) d`;
   const byChannel = new Map(
     last.map((l) => [l.channel_id, { at: l.at, ok: l.ok, status: l.status, attempts: l.attempts, error: l.error }]),
   );

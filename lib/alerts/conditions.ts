@@ -1,4 +1,4 @@
-import type { Db } from '../db/prisma';
+import type { DbTx } from '../db/prisma';
 import { meetsTarget } from '../monitoring/integrity';
 import { computeJobHealth } from '../scheduler/job-health';
 import type { SchedulerConfig } from '../scheduler/schedules';
@@ -31,7 +31,7 @@ export interface AlertConfig {
 
 const pct = (rate: number) => `${(Math.floor(rate * 100_000) / 1000).toString()}%`;
 
-export async function readConditions(db: Db, config: AlertConfig, now: Date): Promise<ConditionState[]> {
+export async function readConditions(db: DbTx, config: AlertConfig, now: Date): Promise<ConditionState[]> {
   const since = new Date(now.getTime() - config.writerBurstMinutes * 60_000);
   const [health, audit, jobs, writers] = await Promise.all([
     readHealth(db),

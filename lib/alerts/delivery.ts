@@ -69,43 +69,45 @@ async function claim(db: Db, limit: number, leaseMs: number): Promise<Claimed[]>
     ORDER BY claimed.id`;
 }
 
+/**
+ * Records a send's outcome, fenced on the claim (`attempts` as claimed): a worker whose lease ran
+ * out while it sent, and whose row another worker claimed meanwhile, changes nothing.
+ */
 async function record(db: Db, row: Claimed, result: SendResult, opts: DeliveryOptions): Promise<'sent' | 'retried' | 'failed'> {
-  const detail = { channel: row.name, kind: row.kind, event: row.event, attempts: row.attempts, status: result.status };
+  const detail = JSON.stringify({ channel: row.name, kind: row.kind, event: row.event, attempts: row.attempts, status: result.status });
+  const mine = Prisma.sql`id = ${row.id} AND attempts = ${row.attempts} AND delivered_at IS NULL AND failed_at IS NULL`;
   if (result.ok) {
-    await db.$transaction([
-      db.$executeRaw`UPDATE deliveries SET delivered_at = now(), claimed_until = NULL, last_status = ${result.status}, last_error = NULL
-                     WHERE id = ${row.id}`,
-      ...(row.incident_id !== null ? [db.incidentEvent.create({ data: { incidentId: row.incident_id, kind: 'NOTIFIED', detail } })] : []),
-    ]);
+    await db.$executeRaw`
+      WITH u AS (
+        UPDATE deliveries SET delivered_at = now(), claimed_until = NULL, last_status = ${result.status}, last_error = NULL
+        WHERE ${mine} RETURNING incident_id)
+      INSERT INTO incident_events (incident_id, kind, detail)
+      SELECT incident_id, 'NOTIFIED', ${detail}::jsonb FROM u WHERE incident_id IS NOT NULL`;
     return 'sent';
   }
-  const exhausted = Date.now() - row.first_attempt_at.getTime() >= opts.retryMs;
-  if (exhausted) {
-    await db.$transaction([
-      db.$executeRaw`UPDATE deliveries SET failed_at = now(), claimed_until = NULL, last_status = ${result.status},
-                            last_error = ${result.error}
-                     WHERE id = ${row.id}`,
-      ...(row.incident_id !== null
-        ? [
-            db.incidentEvent.create({
-              data: { incidentId: row.incident_id, kind: 'DELIVERY_FAILED', detail: { ...detail, error: result.error } },
-            }),
-          ]
-        : []),
-    ]);
+  if (Date.now() - row.first_attempt_at.getTime() >= opts.retryMs) {
+    await db.$executeRaw`
+      WITH u AS (
+        UPDATE deliveries SET failed_at = now(), claimed_until = NULL, last_status = ${result.status}, last_error = ${result.error}
+        WHERE ${mine} RETURNING incident_id)
+      INSERT INTO incident_events (incident_id, kind, detail)
+      SELECT incident_id, 'DELIVERY_FAILED', ${detail}::jsonb || jsonb_build_object('error', ${result.error}::text) FROM u
+      WHERE incident_id IS NOT NULL`;
     return 'failed';
   }
   const wait = backoffMs(row.attempts, opts.baseBackoffMs ?? 2_000, opts.maxBackoffMs ?? 300_000);
   await db.$executeRaw`
     UPDATE deliveries SET claimed_until = NULL, last_status = ${result.status}, last_error = ${result.error},
            not_before = now() + make_interval(secs => ${wait / 1000}::double precision)
-    WHERE id = ${row.id}`;
+    WHERE ${mine}`;
   return 'retried';
 }
 
 /** One round: claims what is due, sends each (in parallel per channel, in order within one), records. */
 export async function runDeliveries(db: Db, opts: DeliveryOptions): Promise<{ sent: number; retried: number; failed: number }> {
-  const rows = await claim(db, opts.limit ?? 20, opts.leaseMs ?? 60_000);
+  // A lease outlasts any send (each is bounded by its timeout), so no other worker takes a row mid-send.
+  const leaseMs = Math.max(opts.leaseMs ?? 60_000, 3 * (opts.timeoutMs ?? 10_000));
+  const rows = await claim(db, opts.limit ?? 20, leaseMs);
   const counts = { sent: 0, retried: 0, failed: 0 };
   await Promise.all(
     rows.map(async (row) => {

@@ -7,7 +7,7 @@ import { LOCKS } from '../sync/locks';
 import { SyncError } from '../sync/errors';
 import type { Actor } from '../sync/types';
 import { jobIdSchema, parseInput, reasonSchema } from '../sync/validation';
-import type { IncidentCondition, NotificationEvent } from '../vocabulary';
+import { CONDITION_LABELS, type IncidentCondition, type NotificationEvent } from '../vocabulary';
 import { readConditions, type AlertConfig, type ConditionState } from './conditions';
 import { activeWindowFor, type ActiveWindow } from './maintenance';
 import { incidentNotice } from './payloads';
@@ -41,26 +41,28 @@ const keyOf = (c: { condition: IncidentCondition; subject: string }) => `${c.con
 
 export async function evaluateIncidents(db: Db, opts: EvaluationOptions): Promise<Evaluation> {
   const now = opts.now ?? new Date();
-  const states = await readConditions(db, opts.config, now);
   return db.$transaction(
     async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCKS.INCIDENTS}::bigint)`;
+      // Read after the lock: an evaluation that waited for another acts on the state of its turn.
+      const states = await readConditions(tx, opts.config, now);
       const open = await tx.incident.findMany({ where: { resolvedAt: null } });
       const openByKey = new Map(open.map((i) => [keyOf(i), i]));
       const holding = new Map(states.filter((s) => s.holds).map((s) => [keyOf(s), s]));
       const result: Evaluation = { opened: [], resolved: [], reminded: 0 };
       for (const [key, state] of holding) {
-        if (!openByKey.has(key)) result.opened.push(await openIncident(tx, state, opts.appUrl));
+        if (!openByKey.has(key)) result.opened.push(await openIncident(tx, state, opts.appUrl, now));
       }
       for (const [key, incident] of openByKey) {
         const state = states.find((s) => keyOf(s) === key);
         if (holding.has(key)) continue;
-        result.resolved.push(await resolveIncident(tx, incident, state, opts.appUrl));
+        result.resolved.push(await resolveIncident(tx, incident, state, opts.appUrl, now));
       }
       for (const incident of open) {
         const due = !incident.acknowledgedAt && now.getTime() - incident.lastNoticeAt.getTime() >= opts.remindMs;
-        if (due && holding.has(keyOf(incident))) {
-          await remind(tx, incident, holding.get(keyOf(incident))!, opts.appUrl);
+        // A muted incident is not reminded of: its notices wait for the window's end, one of each.
+        if (due && holding.has(keyOf(incident)) && !(await activeWindowFor(tx, incident.condition))) {
+          await remind(tx, incident, holding.get(keyOf(incident))!, opts.appUrl, now);
           result.reminded++;
         }
       }
@@ -70,22 +72,35 @@ export async function evaluateIncidents(db: Db, opts: EvaluationOptions): Promis
   );
 }
 
-async function openIncident(tx: DbTx, s: ConditionState, appUrl: string): Promise<IncidentSummary> {
+async function openIncident(tx: DbTx, s: ConditionState, appUrl: string, now: Date): Promise<IncidentSummary> {
   const incident = await tx.incident.create({
-    data: { condition: s.condition, subject: s.subject, openedFigures: { summary: s.summary, ...s.figures } as Prisma.InputJsonValue },
+    data: {
+      condition: s.condition,
+      subject: s.subject,
+      openedAt: now,
+      lastNoticeAt: now,
+      openedFigures: { summary: s.summary, ...s.figures } as Prisma.InputJsonValue,
+    },
   });
   await event(tx, incident.id, 'OPENED', null, { summary: s.summary, figures: s.figures });
   const window = await queue(tx, incident, 'OPEN', s.summary, s.figures, appUrl);
   return toSummary(incident, window !== null);
 }
 
-async function resolveIncident(tx: DbTx, incident: Incident, s: ConditionState | undefined, appUrl: string): Promise<IncidentSummary> {
-  const summary = s?.summary ?? `${incident.subject || incident.condition} no longer holds.`;
+async function resolveIncident(
+  tx: DbTx,
+  incident: Incident,
+  s: ConditionState | undefined,
+  appUrl: string,
+  now: Date,
+): Promise<IncidentSummary> {
+  // A writer's burst that ended is absent from the conditions: say so in words.
+  const summary = s?.summary ?? `${CONDITION_LABELS[incident.condition]} by ${incident.subject || 'its subject'} is over.`;
   const figures = s?.figures ?? {};
   const resolved = await tx.incident.update({
     where: { id: incident.id },
     data: {
-      resolvedAt: new Date(Math.max(Date.now(), incident.openedAt.getTime())),
+      resolvedAt: new Date(Math.max(now.getTime(), incident.openedAt.getTime())),
       resolvedFigures: { summary, ...figures } as Prisma.InputJsonValue,
     },
   });
@@ -94,8 +109,8 @@ async function resolveIncident(tx: DbTx, incident: Incident, s: ConditionState |
   return toSummary(resolved, window !== null);
 }
 
-async function remind(tx: DbTx, incident: Incident, s: ConditionState, appUrl: string) {
-  await tx.incident.update({ where: { id: incident.id }, data: { lastNoticeAt: new Date() } });
+async function remind(tx: DbTx, incident: Incident, s: ConditionState, appUrl: string, now: Date) {
+  await tx.incident.update({ where: { id: incident.id }, data: { lastNoticeAt: now } });
   await event(tx, incident.id, 'REMINDED', null, { summary: s.summary, figures: s.figures });
   await queue(tx, incident, 'REMINDER', s.summary, s.figures, appUrl);
 }

@@ -89,10 +89,16 @@ export async function endMaintenanceWindow(db: Db, id: number, actor: Actor): Pr
     if (!w) throw new SyncError('NOT_FOUND', `There is no maintenance window #${wid}.`);
     if (!toView(w).active) throw new SyncError('CONFLICT', `Maintenance window #${wid} is not active.`);
     const ended = await tx.maintenanceWindow.update({ where: { id: wid }, data: { endedAt: new Date() } });
-    // Release what waits for this window alone: deliveries not before its end, not yet tried.
+    // Release what waited for this window: at once, or at the end of another active window that
+    // still mutes the incident's condition.
     await tx.$executeRaw`
-      UPDATE deliveries SET not_before = now()
-      WHERE delivered_at IS NULL AND failed_at IS NULL AND attempts = 0 AND not_before = ${w.endsAt}`;
+      UPDATE deliveries d SET not_before = coalesce((
+          SELECT max(m.ends_at) FROM maintenance_windows m
+          WHERE m.id <> ${wid} AND m.ended_at IS NULL AND m.starts_at <= now() AND m.ends_at > now()
+            AND (cardinality(m.conditions) = 0 OR i.condition = ANY(m.conditions))), now())
+      FROM incidents i
+      WHERE i.id = d.incident_id AND d.delivered_at IS NULL AND d.failed_at IS NULL AND d.attempts = 0
+        AND d.not_before = ${w.endsAt}`;
     await writeAuditEvent(tx, { actor, action: 'MAINTENANCE_ENDED', after: { window: wid } });
     return toView(ended);
   });
@@ -124,7 +130,9 @@ export async function windowsBetween(db: Db, from: Date, to: Date): Promise<Wind
  * anything still to send are kept, however old.
  */
 export async function pruneAlerts(db: Db, olderThan: Date): Promise<{ incidents: number; deliveries: number; windows: number }> {
-  const incidents = await db.$executeRaw`DELETE FROM incidents WHERE resolved_at < ${olderThan}`;
+  const incidents = await db.$executeRaw`
+    DELETE FROM incidents i WHERE i.resolved_at < ${olderThan}
+      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.incident_id = i.id AND d.delivered_at IS NULL AND d.failed_at IS NULL)`;
   const deliveries = await db.$executeRaw`
     DELETE FROM deliveries WHERE incident_id IS NULL AND created_at < ${olderThan}
       AND (delivered_at IS NOT NULL OR failed_at IS NOT NULL)`;

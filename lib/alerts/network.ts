@@ -18,6 +18,18 @@ const PRIVATE = new Set(['loopback', 'private', 'uniqueLocal', 'carrierGradeNat'
 
 const refuse = (message: string) => new SyncError('VALIDATION', message);
 
+/** The IPv4 address a NAT64 (64:ff9b::/96, RFC 6052/6145) or 6to4 (2002::/16) address carries, judged as itself. */
+function embeddedIPv4(a: ipaddr.IPv4 | ipaddr.IPv6): string | null {
+  if (a.kind() !== 'ipv6') return null;
+  const v6 = a as ipaddr.IPv6;
+  const range = v6.range();
+  const hextets = v6.parts;
+  const quad = (hi: number, lo: number) => [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+  if (range === 'rfc6052' || range === 'rfc6145') return quad(hextets[6]!, hextets[7]!);
+  if (range === '6to4') return quad(hextets[1]!, hextets[2]!);
+  return null;
+}
+
 /** Why `address` may not be reached, or null when it may. */
 export function addressProblem(address: string, allowPrivate: boolean): string | null {
   let parsed: ipaddr.IPv4 | ipaddr.IPv6;
@@ -26,7 +38,13 @@ export function addressProblem(address: string, allowPrivate: boolean): string |
   } catch {
     return `${address} is not an IP address`;
   }
+  const embedded = embeddedIPv4(parsed);
+  if (embedded) {
+    const inner = addressProblem(embedded, allowPrivate);
+    return inner && `${address} embeds ${embedded}: ${inner}`;
+  }
   const range = parsed.range();
+  if (range === 'teredo') return `${address} is a Teredo address, which webhooks may never reach`;
   if (ALWAYS_REFUSED.has(range)) return `${address} is a ${range} address, which webhooks may never reach`;
   if (PRIVATE.has(range) && !allowPrivate) {
     return `${address} is a ${range} address; set ALERTS_ALLOW_PRIVATE_NETWORK=true to allow webhooks inside your network`;

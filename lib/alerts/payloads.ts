@@ -92,7 +92,8 @@ export function slackBody(n: Notice): string {
   const [summary = '', ...rest] = lines(n);
   const link = n.incident ? ` <${n.incident.url}|Open incident #${n.incident.id}>` : '';
   return JSON.stringify({
-    text: `${titleOf(n)}: ${summary}`,
+    // Slack reads <...> in `text` as mentions and links: a writer's name must not ping anyone.
+    text: escapeSlack(`${titleOf(n)}: ${summary}`),
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: titleOf(n).slice(0, 150) } },
       { type: 'section', text: { type: 'mrkdwn', text: `${escapeSlack(summary)}${link}` } },

@@ -36,15 +36,41 @@ export function signature(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
 }
 
-let mailer: { url: string; transport: Transporter } | null = null;
-function mailerFor(url: string): Transporter {
-  if (mailer?.url !== url) mailer = { url, transport: nodemailer.createTransport(url) };
+/** SMTP_URL as nodemailer's options (its own URL form would ignore the timeouts given beside it). */
+function smtpOptions(raw: string) {
+  const url = new URL(raw);
+  const secure = url.protocol === 'smtps:';
+  const user = decodeURIComponent(url.username);
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port ? Number(url.port) : secure ? 465 : 587,
+    secure,
+    ...(user ? { auth: { user, pass: decodeURIComponent(url.password) } } : {}),
+  };
+}
+
+let mailer: { key: string; transport: Transporter } | null = null;
+/** One SMTP transport per URL and timeout, bounded like a webhook: connecting, the greeting and each exchange. */
+function mailerFor(url: string, timeoutMs: number): Transporter {
+  const key = `${timeoutMs}|${url}`;
+  if (mailer?.key !== key) {
+    mailer = {
+      key,
+      transport: nodemailer.createTransport({
+        ...smtpOptions(url),
+        connectionTimeout: timeoutMs,
+        greetingTimeout: timeoutMs,
+        socketTimeout: timeoutMs,
+      }),
+    };
+  }
   return mailer.transport;
 }
 
 const readable = (err: unknown) => {
   const e = err as { name?: string; code?: string; responseCode?: number; message?: string; cause?: { code?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return { status: 'timeout', error: 'no answer in time' };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.code === 'ETIMEDOUT')
+    return { status: 'timeout', error: 'no answer in time' };
   if (e?.responseCode) return { status: `smtp ${e.responseCode}`, error: (e.message ?? '').split('\n')[0]!.slice(0, 200) };
   const code = e?.cause?.code ?? e?.code;
   return { status: code ? code.toLowerCase() : 'error', error: (code ?? e?.message ?? 'the request failed').slice(0, 200) };
@@ -76,7 +102,7 @@ export async function send(o: Outgoing, opts: TransportOptions): Promise<SendRes
     if (o.kind === 'SLACK') return await post(o.target, slackBody(o.notice), {}, opts);
     if (!opts.smtpUrl) return { ok: false, status: 'not configured', error: 'SMTP_URL is not set: no email can be sent' };
     const mail = emailOf(o.notice);
-    const info = await mailerFor(opts.smtpUrl).sendMail({
+    const info = await mailerFor(opts.smtpUrl, opts.timeoutMs ?? 10_000).sendMail({
       from: opts.smtpFrom,
       to: o.target,
       subject: mail.subject,

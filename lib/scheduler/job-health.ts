@@ -1,4 +1,4 @@
-import type { Db } from '../db/prisma';
+import type { Db, DbTx } from '../db/prisma';
 import { SUCCESSFUL_JOB_STATUSES } from '../vocabulary';
 import { toSummary } from '../sync';
 import type { SyncJobSummary } from '../sync/types';
@@ -44,7 +44,7 @@ export async function getJobHealth(db: Db, now: Date = new Date()): Promise<JobH
 export async function computeJobHealth(
   now: Date,
   config: Pick<SchedulerConfig, 'crons' | 'timezone' | 'syncOverdueGraceMs'>,
-  db: Db,
+  db: Db | DbTx,
 ): Promise<JobHealth> {
   const [lastSuccess, lastFinished, state] = await Promise.all([
     db.syncJob.findFirst({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Db } from '../db/prisma';
+import type { Db, DbTx } from '../db/prisma';
 import { parseInput } from './validation';
 
 /**
@@ -24,7 +24,7 @@ const byWriterSchema = z.strictObject({
  * Desyncs caused per writer since `since`, most first (ties by writer), at most `limit` writers
  * (default 100). Reads the window from the index on pair_events (at).
  */
-export async function desyncsByWriter(db: Db, opts: { since: Date; limit?: number }): Promise<WriterCount[]> {
+export async function desyncsByWriter(db: Db | DbTx, opts: { since: Date; limit?: number }): Promise<WriterCount[]> {
   const v = parseInput(byWriterSchema, opts);
   const rows = await db.$queryRaw<{ writer: string; n: number }[]>`
     SELECT e.writer, count(*)::int AS n

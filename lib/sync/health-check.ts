@@ -45,7 +45,7 @@ export function figuresOf(c: Counters): Figures {
 }
 
 /** The figures now, straight from the counters (not stored). */
-export async function readHealth(db: Db): Promise<HealthSnapshot> {
+export async function readHealth(db: Db | DbTx): Promise<HealthSnapshot> {
   const started = performance.now();
   const [counters, [clock]] = await Promise.all([readCounters(db), db.$queryRaw<{ now: Date }[]>`SELECT now()`]);
   const f = figuresOf(counters);
@@ -118,7 +118,7 @@ export async function getLatestHealthCheck(db: Db): Promise<HealthSnapshot | nul
 }
 
 /** The latest full audit, or null when none ran yet. */
-export async function getLatestAudit(db: Db): Promise<HealthSnapshot | null> {
+export async function getLatestAudit(db: Db | DbTx): Promise<HealthSnapshot | null> {
   const row = await db.healthCheck.findFirst({ where: { kind: 'AUDIT' }, orderBy: [{ checkedAt: 'desc' }, { id: 'desc' }] });
   return row ? toSnapshot(row) : null;
 }

@@ -125,6 +125,7 @@ ALTER TABLE "incidents"
     ADD CONSTRAINT "incidents_resolved_after_opened" CHECK ("resolved_at" IS NULL OR "resolved_at" >= "opened_at"),
     ADD CONSTRAINT "incidents_resolved_with_figures" CHECK (("resolved_at" IS NULL) = ("resolved_figures" IS NULL)),
     ADD CONSTRAINT "incidents_acknowledged_by_someone" CHECK (("acknowledged_at" IS NULL) = ("acknowledged_by" IS NULL)),
+    ADD CONSTRAINT "incidents_acknowledged_after_opened" CHECK ("acknowledged_at" IS NULL OR "acknowledged_at" >= "opened_at"),
     ADD CONSTRAINT "incidents_subject_only_for_writers" CHECK ("subject" = '' OR "condition" = 'WRITER_BURST');
 
 ALTER TABLE "notification_channels"
@@ -136,6 +137,9 @@ ALTER TABLE "notification_channels"
 ALTER TABLE "deliveries"
     ADD CONSTRAINT "deliveries_attempts_nonnegative" CHECK ("attempts" >= 0),
     ADD CONSTRAINT "deliveries_delivered_or_failed" CHECK ("delivered_at" IS NULL OR "failed_at" IS NULL),
+    -- Sent or given up only after an attempt, and the first attempt recorded with it.
+    ADD CONSTRAINT "deliveries_finished_after_attempts" CHECK (("delivered_at" IS NULL AND "failed_at" IS NULL) OR "attempts" > 0),
+    ADD CONSTRAINT "deliveries_first_attempt_iff_attempted" CHECK (("attempts" > 0) = ("first_attempt_at" IS NOT NULL)),
     ADD CONSTRAINT "deliveries_incident_unless_test" CHECK (("incident_id" IS NULL) = ("event" = 'TEST'));
 -- The worker's queue: what is still to send, by when it may be sent.
 CREATE INDEX "deliveries_pending" ON "deliveries" ("not_before", "id") WHERE "delivered_at" IS NULL AND "failed_at" IS NULL;
