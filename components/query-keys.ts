@@ -12,4 +12,6 @@ export const queryKeys = {
   /** GET /api/sync-jobs/history: the job history chart, every range (the prefix of `jobHistoryOf`). */
   jobHistory: ['job-history'],
   jobHistoryOf: (range: TrendRange) => ['job-history', range] as const,
+  /** GET /api/incidents/open: the dashboard's "Open incidents". */
+  openIncidents: ['open-incidents'],
 } as const;

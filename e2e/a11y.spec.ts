@@ -43,7 +43,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
 
     test(`15. every dashboard page has no serious accessibility violations (${colorScheme})`, async ({ page, sql }) => {
       const jobId = await someJobId(sql);
-      for (const url of ['/', '/desyncs', '/jobs', `/jobs/${jobId}`, '/audit']) {
+      for (const url of ['/', '/desyncs', '/jobs', `/jobs/${jobId}`, '/audit', '/incidents', '/settings/notifications']) {
         await page.goto(url);
         await expectAccessible(page, url);
       }

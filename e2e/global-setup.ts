@@ -216,6 +216,8 @@ export default async function globalSetup() {
       // The factories write a pair's two rows in two statements, as legacy code does: observed,
       // never refused or completed (docs/decisions/014).
       FOREIGN_WRITES: 'observe',
+      // The alerts' tests send webhooks to receivers they start on 127.0.0.1 (e2e/alerts.spec.ts).
+      ALERTS_ALLOW_PRIVATE_NETWORK: 'true',
     };
     const appEnv: NodeJS.ProcessEnv = { ...process.env, ...runEnv };
     delete appEnv.CONSISTENCY_TARGET; // the default target (99.9%)

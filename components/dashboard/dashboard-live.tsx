@@ -1,7 +1,7 @@
 'use client';
 
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useLiveStatus } from '@/components/live/live-events';
 import { queryKeys } from '@/components/query-keys';
 import { LocalTime } from '@/components/ui/local-time';
@@ -36,7 +36,18 @@ const signedOut = (err: unknown) => err instanceof FetchError && (err.status ===
  * fetch turns into a visible "stale" notice. With auto-refresh off the figures stay as they are
  * (the query is disabled, so events do not refetch it either).
  */
-export function DashboardLive({ initial, role, defaultSeconds }: { initial: DashboardData; role: StaffRole; defaultSeconds: number }) {
+export function DashboardLive({
+  initial,
+  role,
+  defaultSeconds,
+  children,
+}: {
+  initial: DashboardData;
+  role: StaffRole;
+  defaultSeconds: number;
+  /** Shown at the top, under the heading: the open incidents. */
+  children?: ReactNode;
+}) {
   const [autoRefresh, setAutoRefresh] = useState(true);
   const [seconds, setSeconds] = useState(defaultSeconds);
   const { live } = useLiveStatus();
@@ -108,6 +119,8 @@ export function DashboardLive({ initial, role, defaultSeconds }: { initial: Dash
           fetching={dashboard.isFetching}
         />
       </div>
+
+      {children}
 
       <div role="status" className={stale ? 'notice notice-warn' : 'sr-only'}>
         {stale ? (

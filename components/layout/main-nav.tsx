@@ -6,11 +6,13 @@ import type { StaffRole } from '@/lib/vocabulary';
 
 const LINKS: { href: string; label: string; adminOnly?: boolean }[] = [
   { href: '/', label: 'Dashboard' },
+  { href: '/incidents', label: 'Incidents' },
   { href: '/desyncs', label: 'Desyncs' },
   { href: '/learners', label: 'Learners' },
   { href: '/jobs', label: 'Sync jobs' },
   { href: '/audit', label: 'Audit log' },
   { href: '/settings/api-keys', label: 'API keys', adminOnly: true },
+  { href: '/settings/notifications', label: 'Notifications', adminOnly: true },
 ];
 
 /** The main navigation; links a role may not open are not shown (the pages check again). */

@@ -8,6 +8,7 @@ const KEYS_OF: Record<EventTopic, readonly QueryKey[]> = {
   checks: [queryKeys.dashboard, queryKeys.trend],
   // The trend marks the jobs; the job history chart shows the finished ones.
   jobs: [queryKeys.runningJob, queryKeys.dashboard, queryKeys.trend, queryKeys.jobHistory],
+  incidents: [queryKeys.openIncidents],
 };
 
 export function queryKeysFor(topics: readonly EventTopic[]): QueryKey[] {
@@ -19,11 +20,13 @@ export function queryKeysFor(topics: readonly EventTopic[]): QueryKey[] {
 /**
  * Server-rendered pages that show what a topic changes, refreshed (router.refresh) when it does.
  * A learner's page shows their pairs (desyncs, repaired by jobs) and their history (audit rows).
+ * The incident pages show the incidents, their timelines and their deliveries.
  */
 const PAGES: { pattern: RegExp; topics: readonly EventTopic[] }[] = [
   { pattern: /^\/desyncs\/?$/, topics: ['desyncs', 'checks'] },
   { pattern: /^\/jobs(\/\d+)?\/?$/, topics: ['jobs'] },
   { pattern: /^\/learners\/\d+\/?$/, topics: ['desyncs', 'jobs', 'checks'] },
+  { pattern: /^\/incidents(\/\d+)?\/?$/, topics: ['incidents'] },
 ];
 
 export function pageRefreshesOn(pathname: string | null, topics: readonly EventTopic[]): boolean {

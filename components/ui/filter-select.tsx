@@ -4,6 +4,7 @@
  * One select of a filter form: `allLabel` ("All …", the empty value: no filter), then one option a
  * value. `onChange` gets the chosen value, undefined for "All …". `keepValue`: a value the URL names
  * stays selectable while it is no longer among `options` (an actor whose jobs were all pruned).
+ * `labels`: the words an option shows, when not its value ("Open" for OPEN).
  */
 export function FilterSelect<V extends string>({
   id,
@@ -13,6 +14,7 @@ export function FilterSelect<V extends string>({
   options,
   value,
   keepValue = false,
+  labels,
   onChange,
 }: {
   id: string;
@@ -22,6 +24,7 @@ export function FilterSelect<V extends string>({
   options: readonly V[];
   value?: V;
   keepValue?: boolean;
+  labels?: Partial<Record<V, string>>;
   onChange: (value: V | undefined) => void;
 }) {
   const shown = keepValue && value && !options.includes(value) ? [value, ...options] : options;
@@ -32,7 +35,7 @@ export function FilterSelect<V extends string>({
         <option value="">{allLabel}</option>
         {shown.map((v) => (
           <option key={v} value={v}>
-            {v}
+            {labels?.[v] ?? v}
           </option>
         ))}
       </select>

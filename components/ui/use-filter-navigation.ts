@@ -18,6 +18,7 @@ export interface FilterFormNavigation {
  * `query(filters)`, page back to 1), so a link reproduces the view; the form shows the transition
  * as pending. `search` names the filter the form's SearchField holds (its field `searchName`, the
  * same by default): a submit or a select's change takes the text typed so far, not yet searched.
+ * A form of selects only (no SearchField) names no `search`.
  * `scroll: false` keeps the page where it is (a list below other content).
  */
 export function useFilterNavigation<Q extends Partial<Record<S, string>>, S extends keyof Q & string>({
@@ -31,15 +32,16 @@ export function useFilterNavigation<Q extends Partial<Record<S, string>>, S exte
   base: string;
   current: Q;
   query: (filters: Q) => string;
-  search: S;
+  search?: S;
   searchName?: string;
   scroll?: boolean;
 }) {
   const router = useRouter();
   const [pending, startTransition] = useTransition();
   const ref = useRef<HTMLFormElement>(null);
-  const go = (next: Q) => startTransition(() => router.push(`${base}${query({ ...next, [search]: next[search]?.trim() })}`, { scroll }));
-  const typed = (form: HTMLFormElement | null): Q => ({ ...current, [search]: searchOf(form, searchName) });
+  const go = (next: Q) =>
+    startTransition(() => router.push(`${base}${query(search ? { ...next, [search]: next[search]?.trim() } : next)}`, { scroll }));
+  const typed = (form: HTMLFormElement | null): Q => (search ? { ...current, [search]: searchOf(form, searchName) } : current);
   const onSubmit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     go(typed(e.currentTarget));
@@ -55,6 +57,10 @@ export function useFilterNavigation<Q extends Partial<Record<S, string>>, S exte
       onChange: (value: Q[K]) => go({ ...typed(ref.current), [key]: value }),
     }),
     /** The SearchField's name, current text and onSearch. */
-    searchField: { name: searchName, current: current[search], onSearch: (text: string) => go({ ...current, [search]: text }) },
+    searchField: {
+      name: searchName,
+      current: search ? current[search] : undefined,
+      onSearch: (text: string) => go(search ? { ...current, [search]: text } : current),
+    },
   };
 }

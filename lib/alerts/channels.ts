@@ -20,7 +20,8 @@ import { appUrlOf } from './service';
  * again: pages, the CLI and logs see the URL's origin only, and whether a secret is set.
  */
 
-const nameSchema = z
+/** A channel's name: what add, remove and test accept. */
+export const channelNameSchema = z
   .string({ error: 'must be text' })
   .trim()
   .min(1, 'must not be empty')
@@ -30,7 +31,7 @@ const nameSchema = z
 export const addChannelSchema = z
   .strictObject({
     kind: z.enum(CHANNEL_KINDS, { error: `must be one of ${CHANNEL_KINDS.join(', ')}` }),
-    name: nameSchema,
+    name: channelNameSchema,
     target: z
       .string({ error: 'must be text' })
       .trim()
@@ -62,7 +63,8 @@ export interface ChannelView {
   conditions: IncidentCondition[];
   createdAt: Date;
   createdBy: string;
-  lastDelivery: { at: Date; ok: boolean; status: string | null; attempts: number; error: string | null } | null;
+  /** The latest attempted delivery: sent (ok), given up, or still being retried (pending). */
+  lastDelivery: { at: Date; ok: boolean; pending: boolean; status: string | null; attempts: number; error: string | null } | null;
 }
 
 export interface ChannelOptions {
@@ -158,24 +160,24 @@ function toView(
 export async function listChannels(db: Db): Promise<ChannelView[]> {
   const channels = await db.notificationChannel.findMany({ orderBy: { name: 'asc' } });
   if (!channels.length) return [];
-  // Each channel's latest finished delivery (delivered or given up), one index probe per channel.
+  // Each channel's latest attempted delivery (sent, given up, or being retried), one index probe per channel.
   const last = await db.$queryRaw<
-    { channel_id: number; at: Date; ok: boolean; status: string | null; attempts: number; error: string | null }[]
+    { channel_id: number; at: Date; ok: boolean; pending: boolean; status: string | null; attempts: number; error: string | null }[]
   >`
-    SELECT c.id AS channel_id, d.at, d.ok, d.status, d.attempts, d.error FROM notification_channels c
+    SELECT c.id AS channel_id, d.at, d.ok, d.pending, d.status, d.attempts, d.error FROM notification_channels c
     CROSS JOIN LATERAL (
-      SELECT coalesce(x.delivered_at, x.failed_at) AS at, x.delivered_at IS NOT NULL AS ok, x.last_status AS status,
-             x.attempts, x.last_error AS error
-      FROM deliveries x WHERE x.channel_id = c.id AND (x.delivered_at IS NOT NULL OR x.failed_at IS NOT NULL)
-      ORDER BY coalesce(x.delivered_at, x.failed_at) DESC, x.id DESC LIMIT 1) d`;
+      SELECT coalesce(x.delivered_at, x.failed_at, x.first_attempt_at) AS at, x.delivered_at IS NOT NULL AS ok,
+             x.delivered_at IS NULL AND x.failed_at IS NULL AS pending, x.last_status AS status, x.attempts, x.last_error AS error
+      FROM deliveries x WHERE x.channel_id = c.id AND x.attempts > 0
+      ORDER BY coalesce(x.delivered_at, x.failed_at, x.first_attempt_at) DESC, x.id DESC LIMIT 1) d`;
   const byChannel = new Map(
-    last.map((l) => [l.channel_id, { at: l.at, ok: l.ok, status: l.status, attempts: l.attempts, error: l.error }]),
+    last.map((l) => [l.channel_id, { at: l.at, ok: l.ok, pending: l.pending, status: l.status, attempts: l.attempts, error: l.error }]),
   );
   return channels.map((c) => toView(c, byChannel.get(c.id) ?? null));
 }
 
 async function channelNamed(db: Db, name: string) {
-  const n = parseInput(nameSchema, name);
+  const n = parseInput(channelNameSchema, name);
   const c = await db.notificationChannel.findUnique({ where: { name: n } });
   if (!c) throw new SyncError('NOT_FOUND', `There is no channel named "${n}".`);
   return c;

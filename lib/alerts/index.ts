@@ -7,7 +7,16 @@ export { readConditions, type AlertConfig, type ConditionState } from './conditi
 export { evaluateIncidents, acknowledgeIncident, acknowledgeSchema, type Evaluation, type EvaluationOptions } from './incidents';
 export { listIncidents, listOpenIncidents, getIncident } from './incident-reads';
 export type { IncidentSummary, IncidentDetail, IncidentEventRow, DeliveryRow, IncidentState } from './incident-reads';
-export { addChannel, addChannelSchema, listChannels, removeChannel, sendTestNotification, getDelivery, type ChannelView } from './channels';
+export {
+  addChannel,
+  addChannelSchema,
+  channelNameSchema,
+  listChannels,
+  removeChannel,
+  sendTestNotification,
+  getDelivery,
+  type ChannelView,
+} from './channels';
 export {
   addMaintenanceWindow,
   maintenanceSchema,

@@ -12,9 +12,10 @@ export const EVENTS_CHANNEL = 'syncwatch';
 /**
  * - `desyncs`: the current-desync set changed;
  * - `jobs`: a sync_jobs row was inserted or updated (start, batch progress, heartbeat, finish);
- * - `checks`: a health snapshot or an audit row was stored.
+ * - `checks`: a health snapshot or an audit row was stored;
+ * - `incidents`: an incident opened, changed (acknowledged, notified, reminded) or resolved.
  */
-export const EVENT_TOPICS = ['desyncs', 'jobs', 'checks'] as const;
+export const EVENT_TOPICS = ['desyncs', 'jobs', 'checks', 'incidents'] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];
 
 export const eventTopicSchema = z.enum(EVENT_TOPICS);

@@ -198,7 +198,10 @@ describe('GET /api/events', () => {
     await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [applicationName]);
     expect(await stream.next(named('status'))).toEqual({ event: 'status', data: '{"live":false}' });
     expect(await stream.next(named('status'))).toEqual({ event: 'status', data: '{"live":true}' });
-    expect(await stream.next(named('invalidate'))).toEqual({ event: 'invalidate', data: '{"topics":["desyncs","jobs","checks"]}' });
+    expect(await stream.next(named('invalidate'))).toEqual({
+      event: 'invalidate',
+      data: '{"topics":["desyncs","jobs","checks","incidents"]}',
+    });
     abort.abort();
     await stream.untilDone();
   });

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { authenticateApiKey, hashToken } from '../../lib/api/keys';
-import { db, rawClient, testDatabaseUrl } from '../support/db';
+import { db, rawClient } from '../support/db';
+import { syncwatch } from '../support/cli';
 
 /**
  * `syncwatch api-keys` spawned as the real bin against this file's database: the token on
@@ -11,24 +10,7 @@ import { db, rawClient, testDatabaseUrl } from '../support/db';
  * revocation. The tests run in order on one set of keys, to keep the number of spawns low.
  */
 
-const root = path.resolve(import.meta.dirname, '../..');
 vi.setConfig({ testTimeout: 180_000 });
-
-function syncwatch(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'scripts/syncwatch.mjs'), ...args], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: testDatabaseUrl },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 let c: pg.Client;
 let token = '';

@@ -1,34 +1,17 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { rawClient, testDatabaseUrl } from '../support/db';
+import { rawClient } from '../support/db';
 import { createPair } from '../support/factories';
+import { syncwatch } from '../support/cli';
 
 /**
  * The real CLI (the `syncwatch` bin, scripts/syncwatch.mjs), spawned against this file's
  * database: its exit codes are what cron jobs and CI alert on.
  */
 
-const root = path.resolve(import.meta.dirname, '../..');
 // Each spawn compiles the CLI with tsx; on a busy two-core machine a test can take a while.
 vi.setConfig({ testTimeout: 180_000 });
-
-function syncwatch(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'scripts/syncwatch.mjs'), ...args], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: testDatabaseUrl },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 let c: pg.Client;
 beforeAll(async () => {

@@ -72,6 +72,12 @@ describe.each(IDENTITIES)('%s', (identity) => {
       undoSyncJob: (await import('@/lib/actions/undo-sync-job')).undoSyncJobAction,
       previewUndo: (await import('@/lib/actions/preview-undo')).previewUndoAction,
       previewScopedSync: (await import('@/lib/actions/preview-sync')).previewSyncAction,
+      acknowledgeIncident: (await import('@/lib/actions/acknowledge-incident')).acknowledgeIncidentAction,
+      addChannel: (await import('@/lib/actions/add-channel')).addChannelAction,
+      removeChannel: (await import('@/lib/actions/remove-channel')).removeChannelAction,
+      sendTestNotification: (await import('@/lib/actions/send-test-notification')).sendTestNotificationAction,
+      addMaintenanceWindow: (await import('@/lib/actions/add-maintenance-window')).addMaintenanceWindowAction,
+      endMaintenanceWindow: (await import('@/lib/actions/end-maintenance-window')).endMaintenanceWindowAction,
     };
     // The learner actions name a learner that does not exist: an ADMIN gets NOT_FOUND.
     const nobody = 2_000_000_000;
@@ -92,6 +98,14 @@ describe.each(IDENTITIES)('%s', (identity) => {
       undoSyncJob: { jobId: nobody, reason: 'matrix' },
       previewUndo: { jobId: nobody },
       previewScopedSync: { scope: { kind: 'LEVEL_MISMATCH', specialization: 'PLAYER' } },
+      // An incident, a channel and a window that do not exist: an ADMIN gets NOT_FOUND.
+      acknowledgeIncident: { id: nobody, note: 'matrix' },
+      // An email channel: no address to resolve.
+      addChannel: { kind: 'EMAIL', name: `matrix ${identity.replace(/\W+/g, '-')} ${Date.now()}`, target: 'matrix@example.com' },
+      removeChannel: { name: 'no-such-channel' },
+      sendTestNotification: { name: 'no-such-channel' },
+      addMaintenanceWindow: { until: new Date(Date.now() + 3_600_000).toISOString(), reason: 'matrix' },
+      endMaintenanceWindow: { id: nobody },
     };
     for (const [name, action] of Object.entries(actions) as [
       keyof typeof actions,
@@ -145,12 +159,28 @@ describe.each(IDENTITIES)('%s', (identity) => {
         async () => (await import('@/app/api/sync-jobs/history/route')).GET(new Request('http://t.local/api/sync-jobs/history?range=7d')),
       ],
     ];
+    routes.push([
+      '/api/incidents/open',
+      async () => (await import('@/app/api/incidents/open/route')).GET(new Request('http://t.local/api/incidents/open')),
+    ]);
     for (const [path, call] of routes) {
       await as(identity);
       const res = await call();
       await res.text();
       if (STAFF.has(identity)) expect([200, 404], `${identity} GET ${path}`).toContain(res.status);
       else expect([401, 403], `${identity} GET ${path}`).toContain(res.status);
+    }
+    // ADMIN only: a delivery's outcome ("Send test" follows it).
+    await as(identity);
+    const denialsBefore = await db.auditEvent.count({ where: { action: 'ACCESS_DENIED' } });
+    const delivery = await (
+      await import('@/app/api/notifications/deliveries/[id]/route')
+    ).GET(new Request('http://t.local/api/notifications/deliveries/1'), { params: Promise.resolve({ id: '1' }) });
+    await delivery.text();
+    if (ADMIN_ONLY.has(identity)) expect(delivery.status, `${identity} GET /api/notifications/deliveries/1`).toBe(404);
+    else {
+      expect([401, 403], `${identity} GET /api/notifications/deliveries/1`).toContain(delivery.status);
+      expect(await db.auditEvent.count({ where: { action: 'ACCESS_DENIED' } })).toBe(denialsBefore + 1);
     }
     await as(identity);
     const health = await (await import('@/app/api/health/route')).GET();
@@ -180,6 +210,14 @@ describe.each(IDENTITIES)('%s', (identity) => {
       ['/audit', async () => (await import('@/app/(dashboard)/audit/page')).default({ searchParams: Promise.resolve({}) } as never)],
       ['/learners', async () => (await import('@/app/(dashboard)/learners/page')).default({ searchParams: Promise.resolve({}) } as never)],
       [
+        '/incidents',
+        async () => (await import('@/app/(dashboard)/incidents/page')).default({ searchParams: Promise.resolve({}) } as never),
+      ],
+      [
+        '/incidents/1',
+        async () => (await import('@/app/(dashboard)/incidents/[id]/page')).default({ params: Promise.resolve({ id: '1' }) } as never),
+      ],
+      [
         '/learners/1',
         async () =>
           (await import('@/app/(dashboard)/learners/[id]/page')).default({
@@ -203,6 +241,25 @@ describe.each(IDENTITIES)('%s', (identity) => {
       }
       if (STAFF.has(identity)) expect(['rendered', 'not found'], `${identity} ${path}`).toContain(outcome);
       else expect(outcome, `${identity} ${path}`).toBe('redirect /login');
+    }
+    // ADMIN only, like /settings/api-keys: everyone else is sent to /login, and the refusal is audited.
+    for (const path of ['/settings/api-keys', '/settings/notifications']) {
+      await as(identity);
+      const denialsBefore = await db.auditEvent.count({ where: { action: 'ACCESS_DENIED' } });
+      const page =
+        path === '/settings/api-keys'
+          ? (await import('@/app/(dashboard)/settings/api-keys/page')).default
+          : (await import('@/app/(dashboard)/settings/notifications/page')).default;
+      const outcome = await page().then(
+        () => 'rendered',
+        (err: { digest?: string }) =>
+          String(err.digest).startsWith('NEXT_REDIRECT') ? `redirect ${String(err.digest).split(';')[2]}` : 'error',
+      );
+      if (ADMIN_ONLY.has(identity)) expect(outcome, `${identity} ${path}`).toBe('rendered');
+      else {
+        expect(outcome, `${identity} ${path}`).toBe('redirect /login');
+        expect(await db.auditEvent.count({ where: { action: 'ACCESS_DENIED' } })).toBe(denialsBefore + 1);
+      }
     }
   });
 });

@@ -38,6 +38,9 @@ const counts = async () =>
     await c.query(
       `SELECT (SELECT count(*) FROM sync_jobs)::int AS jobs,
               (SELECT count(*) FROM audit_events)::int AS audit,
+              (SELECT count(*) FROM notification_channels)::int AS channels,
+              (SELECT count(*) FROM maintenance_windows)::int AS windows,
+              (SELECT count(*) FROM deliveries)::int AS deliveries,
               (SELECT string_agg(current_level::text, ',') FROM user_licenses) AS levels`,
     )
   ).rows[0];
@@ -67,9 +70,50 @@ describe('CLI hostile arguments', () => {
     [['jobs', 'drop', '1']],
     [['<script>alert(1)</script>']],
     [['check', '--json', 'extra']],
+    [['alerts']],
+    [['alerts', 'frobnicate']],
+    [['alerts', 'add-webhook', 'file:///etc/passwd', '--name', 'x']],
+    [['alerts', 'add-webhook', 'ftp://example.com/hook', '--name', 'x']],
+    [['alerts', 'add-webhook', 'javascript:alert(1)', '--name', 'x']],
+    [['alerts', 'add-webhook', 'example.com/hook', '--name', 'x']],
+    [['alerts', 'add-webhook', 'https://example.com/<3000 characters>', '--name', 'x']],
+    [['alerts', 'add-webhook', 'https://user:pass@example.com/hook', '--name', 'x']],
+    [['alerts', 'add-webhook', 'http://169.254.169.254/latest/meta-data/', '--name', 'x']],
+    [['alerts', 'add-webhook', 'http://127.0.0.1:9/hook', '--name', 'x']],
+    [['alerts', 'add-webhook', 'https://no-such-host.invalid/hook', '--name', 'x']],
+    [['alerts', 'add-webhook', 'https://example.com/hook', '--name', 'x', '--secret', 'short']],
+    [['alerts', 'add-webhook', 'https://example.com/hook', '--name', '<script>']],
+    [['alerts', 'add-webhook', 'https://example.com/hook', '--name', 'x', '--condition', 'CHEF']],
+    [['alerts', 'add-webhook', 'https://example.com/hook']],
+    [['alerts', 'add-webhook', '--name', 'x']],
+    [['alerts', 'add-slack', 'https://example.com/hook', '--name', 'x', '--secret', '0123456789abcdef0123']],
+    [['alerts', 'add-email', 'not-an-address', '--name', 'x']],
+    [['alerts', 'add-email', 'a@', '--name', 'x']],
+    [['alerts', 'add-email', '@example.com', '--name', 'x']],
+    [['alerts', 'add-email', 'a b@example.com', '--name', 'x']],
+    [['alerts', 'mute', '--until', 'tomorrow', '--reason', 'r']],
+    [['alerts', 'mute', '--until', '2020-01-01T00:00:00Z', '--reason', 'r']],
+    [['alerts', 'mute', '--until', '2999-01-01T00:00:00Z', '--reason', 'r']],
+    [['alerts', 'mute', '--until', '<in an hour>', '--reason', '   ']],
+    [['alerts', 'mute', '--until', '<in an hour>']],
+    [['alerts', 'mute', '--until', '<in an hour>', '--reason', 'r', '--condition', 'orphans_present']],
+    [['alerts', 'mute', '--reason', 'r']],
+    [['alerts', 'remove']],
+    [['alerts', 'test']],
+    [['alerts', 'test', 'a', 'b']],
+    [['alerts', 'unmute', 'abc']],
+    [['alerts', 'unmute', '0']],
+    [['alerts', 'list', 'extra']],
+    [['alerts', 'list', '--secret', 'x']],
+    [['alerts', 'incidents', '--until', '2030-01-01T00:00:00Z']],
   ])('%j is refused with a usage error and writes nothing', async (args) => {
     const before = await counts();
-    const { code, out } = await syncwatch(...args.map((a) => (a === '<600 characters>' ? 'x'.repeat(600) : a)));
+    const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+    const { code, out } = await syncwatch(
+      ...args.map((a) =>
+        a === '<600 characters>' ? 'x'.repeat(600) : a === '<in an hour>' ? inAnHour : a.replace('<3000 characters>', 'a'.repeat(3000)),
+      ),
+    );
     expect(code).toBe(2);
     expect(out).not.toMatch(/\n\s+at /); // a sentence, never a stack trace
     expect(await counts()).toEqual(before);

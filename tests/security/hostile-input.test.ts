@@ -36,6 +36,13 @@ const {
   listLearners,
   listLearnerHistory,
 } = await import('@/lib/sync');
+const { acknowledgeIncidentAction } = await import('@/lib/actions/acknowledge-incident');
+const { addChannelAction } = await import('@/lib/actions/add-channel');
+const { removeChannelAction } = await import('@/lib/actions/remove-channel');
+const { sendTestNotificationAction } = await import('@/lib/actions/send-test-notification');
+const { addMaintenanceWindowAction } = await import('@/lib/actions/add-maintenance-window');
+const { endMaintenanceWindowAction } = await import('@/lib/actions/end-maintenance-window');
+const deliveryRoute = await import('@/app/api/notifications/deliveries/[id]/route');
 const syncJobRoute = await import('@/app/api/sync-jobs/[id]/route');
 const desyncExport = await import('@/app/(dashboard)/desyncs/export/route');
 
@@ -293,5 +300,180 @@ describe('hostile input', () => {
     const job = await db.syncJob.findFirstOrThrow({ where: { reason }, orderBy: { id: 'desc' } });
     expect(job.reason).toBe(reason);
     expect(await db.user.count()).toBeGreaterThan(0);
+  });
+
+  describe('alerts', () => {
+    /** Everything the alert actions could write (the sync job an earlier test started may still be writing its own audit events). */
+    const alertsFingerprint = async () =>
+      (
+        await c.query(
+          `
+          SELECT (SELECT count(*) FROM notification_channels)::int AS channels,
+                 (SELECT count(*) FROM maintenance_windows)::int AS windows,
+                 (SELECT count(*) FROM deliveries)::int AS deliveries,
+                 (SELECT md5(coalesce(string_agg(i::text, ',' ORDER BY id), '')) FROM incidents i) AS incidents,
+                 (SELECT count(*) FROM incident_events)::int AS events,
+                 (SELECT count(*) FROM audit_events WHERE action = ANY($1))::int AS audit`,
+          [['INCIDENT_ACKNOWLEDGED', 'CHANNEL_ADDED', 'CHANNEL_REMOVED', 'CHANNEL_TESTED', 'MAINTENANCE_STARTED', 'MAINTENANCE_ENDED']],
+        )
+      ).rows[0];
+    const soon = () => new Date(Date.now() + 3_600_000).toISOString();
+    // What the engine accepts in a field, so that only the hostile values are expected refused.
+    const aName = (v: unknown) =>
+      typeof v === 'string' && v.trim().length >= 1 && v.trim().length <= 100 && /^[\p{L}\p{N} ._-]+$/u.test(v.trim());
+    const aSecret = (v: unknown) =>
+      v === null || v === undefined || (typeof v === 'string' && v.length >= 16 && v.length <= 256 && !v.includes('\u0000'));
+    const aText = (v: unknown) => typeof v === 'string' && !!v.trim() && v.trim().length <= 500 && !v.includes('\u0000');
+    type Result = { ok: boolean; error?: { code: string } };
+
+    it('alert actions refuse every hostile value with VALIDATION (an unknown but valid name: NOT_FOUND), writing nothing', async () => {
+      const before = await alertsFingerprint();
+      for (const [name, v] of HOSTILE) {
+        const calls: [string, () => Promise<Result>, ('VALIDATION' | 'NOT_FOUND')[]][] = [
+          ['acknowledge id', () => acknowledgeIncidentAction({ id: v, note: 'hostile' }), ['VALIDATION']],
+          ['acknowledge whole input', () => acknowledgeIncidentAction(v), ['VALIDATION']],
+          ['addChannel kind', () => addChannelAction({ kind: v, name: 'hostile', target: 'hostile@example.com' }), ['VALIDATION']],
+          ['addChannel webhook target', () => addChannelAction({ kind: 'WEBHOOK', name: 'hostile', target: v }), ['VALIDATION']],
+          ['addChannel slack target', () => addChannelAction({ kind: 'SLACK', name: 'hostile', target: v }), ['VALIDATION']],
+          ['addChannel email target', () => addChannelAction({ kind: 'EMAIL', name: 'hostile', target: v }), ['VALIDATION']],
+          ['addChannel whole input', () => addChannelAction(v), ['VALIDATION']],
+          ['endMaintenanceWindow id', () => endMaintenanceWindowAction({ id: v }), ['VALIDATION']],
+          ['endMaintenanceWindow whole input', () => endMaintenanceWindowAction(v), ['VALIDATION']],
+          ['addMaintenanceWindow until', () => addMaintenanceWindowAction({ until: v, reason: 'hostile' }), ['VALIDATION']],
+          ['addMaintenanceWindow whole input', () => addMaintenanceWindowAction(v), ['VALIDATION']],
+        ];
+        const named = aName(v) ? (['NOT_FOUND'] as const) : (['VALIDATION'] as const);
+        calls.push(['removeChannel name', () => removeChannelAction({ name: v }), [...named]]);
+        calls.push(['sendTestNotification name', () => sendTestNotificationAction({ name: v }), [...named]]);
+        calls.push(['removeChannel whole input', () => removeChannelAction(v), ['VALIDATION']]);
+        calls.push(['sendTestNotification whole input', () => sendTestNotificationAction(v), ['VALIDATION']]);
+        if (!aText(v)) {
+          calls.push(['acknowledge note', () => acknowledgeIncidentAction({ id: 2_000_000_000, note: v }), ['VALIDATION']]);
+          calls.push(['addMaintenanceWindow reason', () => addMaintenanceWindowAction({ until: soon(), reason: v }), ['VALIDATION']]);
+        }
+        if (!aName(v))
+          calls.push(['addChannel name', () => addChannelAction({ kind: 'EMAIL', name: v, target: 'a@example.com' }), ['VALIDATION']]);
+        if (!aSecret(v)) {
+          calls.push([
+            'addChannel secret',
+            () => addChannelAction({ kind: 'WEBHOOK', name: 'hostile', target: 'http://127.0.0.1:9/hook', secret: v }),
+            ['VALIDATION'],
+          ]);
+        }
+        if (v !== undefined && !(Array.isArray(v) && v.length === 0)) {
+          const input = { kind: 'EMAIL', name: 'hostile', target: 'a@example.com', conditions: v };
+          calls.push(['addChannel conditions', () => addChannelAction(input), ['VALIDATION']]);
+          calls.push([
+            'mute conditions',
+            () => addMaintenanceWindowAction({ until: soon(), reason: 'hostile', conditions: v }),
+            ['VALIDATION'],
+          ]);
+        }
+        for (const [call, run, codes] of calls) {
+          const result = await run();
+          expect(result.ok, `${call} <- ${name} was accepted`).toBe(false);
+          expect(codes, `${call} <- ${name}: ${result.error?.code}`).toContain(result.error?.code);
+        }
+        const text = typeof v === 'string' ? v.slice(0, 5000) : (JSON.stringify(v) ?? 'undefined');
+        const res = await deliveryRoute.GET(new Request('http://test.local/api/notifications/deliveries/x'), {
+          params: Promise.resolve({ id: text }),
+        });
+        expect(res.status, `deliveries/${name}`).toBeGreaterThanOrEqual(400);
+        expect(res.status, `deliveries/${name}`).toBeLessThan(500);
+      }
+      expect(await alertsFingerprint()).toEqual(before);
+    });
+
+    it.each([
+      ['file:', 'file:///etc/passwd'],
+      ['ftp:', 'ftp://example.com/hook'],
+      ['javascript:', 'javascript:alert(1)'],
+      ['data:', 'data:text/plain,hello'],
+      ['gopher:', 'gopher://example.com/'],
+      ['no scheme', 'example.com/hook'],
+      ['scheme only', 'https://'],
+      ['very long', `https://example.com/${'a'.repeat(3000)}`],
+      ['credentials', 'https://user:password@example.com/hook'],
+      ['loopback (private networks not allowed)', 'http://127.0.0.1:9/hook'],
+      ['IPv6 loopback', 'http://[::1]:9/hook'],
+      ['private network', 'http://10.1.2.3/hook'],
+      ['link-local metadata', 'http://169.254.169.254/latest/meta-data/'],
+      ['unspecified', 'http://0.0.0.0/hook'],
+      ['multicast', 'http://224.0.0.1/hook'],
+      ['a host that does not resolve', 'https://no-such-host.invalid/hook'],
+    ])('a webhook or Slack URL that is %s is refused with VALIDATION, saving nothing', async (_what, url) => {
+      const before = await alertsFingerprint();
+      for (const kind of ['WEBHOOK', 'SLACK']) {
+        const result = await addChannelAction({
+          kind,
+          name: 'hostile url',
+          target: url,
+          ...(kind === 'WEBHOOK' ? { secret: 'x'.repeat(16) } : {}),
+        });
+        expect(result, `${kind} ${url.slice(0, 60)}`).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+      }
+      expect(await alertsFingerprint()).toEqual(before);
+    });
+
+    it('addresses that are not addresses, secrets where they do not belong, bad dates and unknown conditions are refused', async () => {
+      const before = await alertsFingerprint();
+      const refused: [string, () => Promise<Result>][] = [
+        ...[
+          'not-an-address',
+          'a@',
+          '@example.com',
+          'a b@example.com',
+          'a@b',
+          '<script>@x.y',
+          'a@example.com\nBcc: x@y.z',
+          `${'a'.repeat(3000)}@x.y`,
+        ].map((target): [string, () => Promise<Result>] => [
+          `email ${target.slice(0, 30)}`,
+          () => addChannelAction({ kind: 'EMAIL', name: 'hostile', target }),
+        ]),
+        [
+          'email with a secret',
+          () => addChannelAction({ kind: 'EMAIL', name: 'hostile', target: 'a@example.com', secret: 'x'.repeat(20) }),
+        ],
+        [
+          'slack with a secret',
+          () => addChannelAction({ kind: 'SLACK', name: 'hostile', target: 'https://example.com/x', secret: 'x'.repeat(20) }),
+        ],
+        ['short secret', () => addChannelAction({ kind: 'WEBHOOK', name: 'hostile', target: 'https://example.com/x', secret: 'short' })],
+        ['unknown condition', () => addChannelAction({ kind: 'EMAIL', name: 'hostile', target: 'a@example.com', conditions: ['CHEF'] })],
+        [
+          'lower-case condition',
+          () => addChannelAction({ kind: 'EMAIL', name: 'hostile', target: 'a@example.com', conditions: ['sync_overdue'] }),
+        ],
+        ['extra field', () => addChannelAction({ kind: 'EMAIL', name: 'hostile', target: 'a@example.com', createdBy: 'root' })],
+        ['mute unknown condition', () => addMaintenanceWindowAction({ until: soon(), reason: 'r', conditions: ['CHEF'] })],
+        ...['tomorrow', 'not a date', '2020-01-01T00:00:00Z', '2999-01-01T00:00:00Z', '', '   ', '2026-13-45T99:99:99Z'].map(
+          (until): [string, () => Promise<Result>] => [`mute until ${until}`, () => addMaintenanceWindowAction({ until, reason: 'r' })],
+        ),
+        [
+          'mute 31 days ahead',
+          () => addMaintenanceWindowAction({ until: new Date(Date.now() + 31 * 86_400_000).toISOString(), reason: 'r' }),
+        ],
+        ['mute without a reason', () => addMaintenanceWindowAction({ until: soon() })],
+        ['mute with a blank reason', () => addMaintenanceWindowAction({ until: soon(), reason: '   ' })],
+        ['mute extra field', () => addMaintenanceWindowAction({ until: soon(), reason: 'r', startsAt: new Date(0).toISOString() })],
+        ['acknowledge without a note', () => acknowledgeIncidentAction({ id: 1 })],
+        ['acknowledge a blank note', () => acknowledgeIncidentAction({ id: 1, note: '  ' })],
+        ['acknowledge a 501-character note', () => acknowledgeIncidentAction({ id: 1, note: 'x'.repeat(501) })],
+      ];
+      for (const [what, run] of refused) expect(await run(), what).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+      expect(await alertsFingerprint()).toEqual(before);
+    });
+
+    it('hostile free text in a channel name, a reason or a note is refused or stored verbatim, never interpreted', async () => {
+      const reason = "'; DROP TABLE users; -- <script>alert(1)</script> =SUM(A1)";
+      const mute = await addMaintenanceWindowAction({ until: soon(), reason });
+      expect(mute).toMatchObject({ ok: true, window: { reason } });
+      expect((await db.maintenanceWindow.findFirstOrThrow({ where: { reason } })).reason).toBe(reason);
+      const added = await addChannelAction({ kind: 'EMAIL', name: 'Ops . on_call-1', target: 'ops@example.com' });
+      expect(added).toMatchObject({ ok: true, channel: { name: 'Ops . on_call-1', target: 'ops@example.com', hasSecret: false } });
+      expect(await removeChannelAction({ name: 'Ops . on_call-1' })).toEqual({ ok: true });
+      expect(await db.user.count()).toBeGreaterThan(0);
+    });
   });
 });

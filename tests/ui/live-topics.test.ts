@@ -15,6 +15,7 @@ describe('what an event refreshes in the browser', () => {
       queryKeys.trend,
       queryKeys.jobHistory,
     ]);
+    expect(queryKeysFor(['incidents'])).toEqual([queryKeys.openIncidents]);
     // The prefix keys reach every range's query when invalidated.
     expect(queryKeys.trendOf('7d').slice(0, 1)).toEqual(queryKeys.trend);
     expect(queryKeys.jobHistoryOf('90d').slice(0, 1)).toEqual(queryKeys.jobHistory);
@@ -30,8 +31,11 @@ describe('what an event refreshes in the browser', () => {
     expect(pageRefreshesOn('/jobs', ['desyncs', 'checks'])).toBe(false);
     expect(pageRefreshesOn('/learners/7', ['desyncs'])).toBe(true);
     expect(pageRefreshesOn('/learners/7', ['jobs'])).toBe(true);
-    for (const path of ['/', '/learners', '/audit', '/settings/api-keys', '/desyncs/export', null]) {
-      expect(pageRefreshesOn(path, ['desyncs', 'jobs', 'checks'])).toBe(false);
+    expect(pageRefreshesOn('/incidents', ['incidents'])).toBe(true);
+    expect(pageRefreshesOn('/incidents/3', ['incidents'])).toBe(true);
+    expect(pageRefreshesOn('/incidents', ['desyncs', 'jobs', 'checks'])).toBe(false);
+    for (const path of ['/', '/learners', '/audit', '/settings/api-keys', '/settings/notifications', '/desyncs/export', null]) {
+      expect(pageRefreshesOn(path, ['desyncs', 'jobs', 'checks', 'incidents'])).toBe(false);
     }
   });
 

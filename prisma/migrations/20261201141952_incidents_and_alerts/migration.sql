@@ -151,3 +151,5 @@ ALTER TABLE "maintenance_windows"
 
 -- Open pages hear of incidents as they open, change and resolve (lib/events/topics.ts).
 CREATE TRIGGER "incidents_notify" AFTER INSERT OR UPDATE ON "incidents" FOR EACH STATEMENT EXECUTE FUNCTION "sw_notify_topic"('incidents');
+-- A notice sent or given up shows on the incident's timeline at once.
+CREATE TRIGGER "incident_events_notify" AFTER INSERT ON "incident_events" FOR EACH STATEMENT EXECUTE FUNCTION "sw_notify_topic"('incidents');

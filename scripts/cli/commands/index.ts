@@ -1,4 +1,5 @@
 import type { CliCommand } from '../types';
+import { alertsCommand } from './alerts';
 import { apiKeysCommand } from './api-keys';
 import { checkCommand } from './check';
 import { jobsCommand } from './jobs';
@@ -7,4 +8,4 @@ import { syncCommand } from './sync';
 
 /** Every CLI command, in the order `syncwatch --help` lists them. Add new ones here. */
 // Each command's run() takes its own argument type; the dispatcher only hands it what its schema parsed.
-export const COMMANDS = [checkCommand, syncCommand, jobsCommand, orphansCommand, apiKeysCommand] as CliCommand<unknown>[];
+export const COMMANDS = [checkCommand, syncCommand, jobsCommand, orphansCommand, apiKeysCommand, alertsCommand] as CliCommand<unknown>[];
