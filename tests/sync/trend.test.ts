@@ -178,6 +178,24 @@ describe('readTrend', () => {
     await c.query(`UPDATE sync_jobs SET status = 'FAILED', finished_at = now() WHERE id = $1`, [running]);
   });
 
+  it('marks the maintenance windows in the window, up to when one ended early', async () => {
+    await c.query(`DELETE FROM sync_jobs WHERE status <> 'RUNNING'`);
+    const { rows } = await c.query<{ id: number }>(
+      `INSERT INTO maintenance_windows (starts_at, ends_at, reason, created_by) VALUES
+         (now() - interval '2 hours', now() + interval '1 hour', 'database upgrade', 'admin@t'),
+         (now() - interval '5 hours', now() - interval '3 hours', 'network work', 'admin@t'),
+         (now() - interval '20 days', now() - interval '19 days', 'long ago', 'admin@t')
+       RETURNING id`,
+    );
+    await c.query(`UPDATE maintenance_windows SET ended_at = starts_at + interval '30 minutes' WHERE id = $1`, [rows[1]!.id]);
+    const day = await readTrend(db, { range: '24h' });
+    const windows = day.markers.filter((m) => m.kind === 'MAINTENANCE');
+    expect(windows.map((m) => m.label)).toEqual(['Maintenance: network work', 'Maintenance: database upgrade']);
+    expect(Date.parse(windows[0]!.to!) - Date.parse(windows[0]!.from)).toBe(30 * 60_000);
+    expect((await readTrend(db, { range: '30d' })).markers.filter((m) => m.kind === 'MAINTENANCE')).toHaveLength(3);
+    await c.query(`DELETE FROM maintenance_windows`);
+  });
+
   it('refuses hostile ranges with VALIDATION', async () => {
     const hostile: unknown[] = [
       { range: '1d' },
