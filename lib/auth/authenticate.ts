@@ -44,7 +44,8 @@ export async function authenticateStaff(input: unknown, ip: string | null): Prom
     ? await verifyPassword(user.passwordHash, password)
     : (await verifyPassword(await getDummyHash(), password), false);
 
-  if (!user || !ok || !isStaffRole(user.role)) {
+  // A disabled account is refused like a wrong password: the form says nothing more.
+  if (!user || !ok || !isStaffRole(user.role) || user.disabledAt) {
     await guard.recordFailure(attempt);
     return null;
   }

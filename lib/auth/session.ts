@@ -12,8 +12,8 @@ import { isStaffRole, roleAtLeast, type Staff, type StaffRole } from './roles';
 /**
  * The one authorization helper. Every page, server action and route handler calls it; the proxy
  * only redirects signed-out visitors. The session token says who someone is; what they may do
- * is read from the database on each request, so a demoted or deleted account loses its power at
- * once, whatever its token says.
+ * is read from the database on each request, so a demoted, disabled or deleted account loses its
+ * power at once, whatever its token says.
  */
 
 export type { Staff, StaffRole } from './roles';
@@ -29,9 +29,12 @@ async function readSession(): Promise<{ id: number; email: string } | null> {
 async function readCurrentStaff(): Promise<Staff | null> {
   const session = await readSession();
   if (!session) return null;
-  const user = await getDb().user.findUnique({ where: { id: session.id }, select: { id: true, email: true, role: true } });
-  // The id must still belong to the account that signed in (not a recreated one).
-  if (!user || user.email !== session.email || !isStaffRole(user.role)) return null;
+  const user = await getDb().user.findUnique({
+    where: { id: session.id },
+    select: { id: true, email: true, role: true, disabledAt: true },
+  });
+  // The id must still belong to the account that signed in (not a recreated one), still staff and not disabled.
+  if (!user || user.email !== session.email || !isStaffRole(user.role) || user.disabledAt) return null;
   return { id: user.id, email: user.email, role: user.role };
 }
 
