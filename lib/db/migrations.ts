@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { MigrationList } from '@prisma/schema-engine-wasm';
+import { MIGRATIONS_DIR, migrationNames } from './migration-files';
 import { diffSchemas, EMPTY_FILTERS, openSchemaEngine } from './schema-engine';
 
 /**
@@ -12,20 +13,12 @@ import { diffSchemas, EMPTY_FILTERS, openSchemaEngine } from './schema-engine';
  */
 
 export const PRISMA_DIR = path.resolve(process.cwd(), 'prisma');
-export const MIGRATIONS_DIR = path.join(PRISMA_DIR, 'migrations');
+export { MIGRATIONS_DIR, migrationNames } from './migration-files';
 export const SCHEMA_PATH = path.join(PRISMA_DIR, 'schema.prisma');
 const LOCKFILE = 'migration_lock.toml';
 
 export function readSchema(file = SCHEMA_PATH) {
   return { path: file, content: readFileSync(file, 'utf8') };
-}
-
-export function migrationNames(dir = MIGRATIONS_DIR): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(path.join(dir, d.name, 'migration.sql')))
-    .map((d) => d.name)
-    .sort();
 }
 
 export function loadMigrationList(dir = MIGRATIONS_DIR): MigrationList {

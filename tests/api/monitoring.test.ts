@@ -90,6 +90,40 @@ describe('GET /api/health', () => {
   });
 });
 
+describe('GET /api/health/live and /api/health/ready', () => {
+  it('live answers without the database; ready when the database answers and every migration is applied', async () => {
+    const { GET: live } = await import('../../app/api/health/live/route');
+    const { GET: ready } = await import('../../app/api/health/ready/route');
+    expect(live().status).toBe(200);
+    const res = await ready();
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ready', database: 'up', pendingMigrations: 0 });
+  });
+
+  it('ready is 503 with the number of migrations pending, and when the database is down; live stays 200', async () => {
+    const { readiness } = await import('../../lib/db/readiness');
+    const { migrationNames } = await import('../../lib/db/migration-files');
+    const shipped = [...migrationNames(), '29991231000000_a_newer_version'];
+    expect(await readiness(db, shipped)).toEqual({ ready: false, database: 'up', pendingMigrations: 1 });
+
+    const g = globalThis as unknown as { syncwatchDb?: unknown };
+    const real = g.syncwatchDb;
+    const dead = createDb('postgresql://nobody:nothing@127.0.0.1:1/none', { poolSize: 1 });
+    g.syncwatchDb = dead;
+    try {
+      const { GET: ready } = await import('../../app/api/health/ready/route');
+      const { GET: live } = await import('../../app/api/health/live/route');
+      const res = await ready();
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ status: 'unavailable', database: 'down', pendingMigrations: null });
+      expect(live().status).toBe(200);
+    } finally {
+      g.syncwatchDb = real;
+      await dead.$disconnect().catch(() => {});
+    }
+  });
+});
+
 describe.each([
   ['/api/health/integrity', integrity],
   ['/api/metrics', metrics],
