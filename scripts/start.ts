@@ -1,15 +1,15 @@
 /**
- * npm start: the one command that runs SyncWatch on a fresh machine.
+ * npm start: the one command that runs the SyncWatch demo on a fresh machine.
  *   1. validates configuration (lib/env.ts)
- *   2. uses DATABASE_URL, or starts the embedded PostgreSQL (data under .data/, reused)
+ *   2. starts the embedded PostgreSQL (data under .data/, reused); on a DATABASE_URL it refuses
+ *      unless given --demo (`npm start -- --demo`: the demo on your own server): production is
+ *      `npm run serve` (scripts/serve.ts), which never seeds
  *   3. applies pending migrations offline
- *   4. seeds demo data into an empty database
+ *   4. seeds demo data into an empty database (one with no users, pairs or jobs; never beside real data)
  *   5. builds the app when the build is missing or older than the sources
  *   6. serves it (next start) until Ctrl-C, then stops the embedded database cleanly
  * `--dev` runs `next dev` instead of building.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import path from 'node:path';
 import pg from 'pg';
 import { env } from '../lib/env';
 import { resolveDatabase, type ResolvedDatabase } from '../lib/db/connection';
@@ -17,11 +17,12 @@ import { applyMigrations } from '../lib/db/migrations';
 import { createDb } from '../lib/db/prisma';
 import { seedDemoData } from '../lib/seed/demo';
 import { exitOnKnownError } from './lib/database';
+import { buildApp, serveNext } from './lib/next-process';
 import { buildIsStale as isStale, isPortFree } from '../tooling/build';
 
 const dev = process.argv.includes('--dev');
+const demoOnOwnDatabase = process.argv.includes('--demo');
 const root = process.cwd();
-const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
 
 function buildIsStale(): boolean {
   return isStale(root, process.env.NEXT_DIST_DIR || '.next');
@@ -29,6 +30,13 @@ function buildIsStale(): boolean {
 
 async function main() {
   const config = env();
+  if (config.DATABASE_URL && !demoOnOwnDatabase) {
+    console.error(
+      'syncwatch: npm start is the demo on the embedded PostgreSQL. With DATABASE_URL, run the production command, ' +
+        '`npm run serve` (it never seeds), or `npm start -- --demo` to put the demo into an empty database.',
+    );
+    process.exit(1);
+  }
   if (!(await isPortFree(config.PORT))) {
     console.error(`syncwatch: Port ${config.PORT} is already in use. Set PORT to a free port.`);
     process.exit(1);
@@ -42,21 +50,10 @@ async function main() {
   });
   log(db.embedded ? `Embedded PostgreSQL on port ${config.EMBEDDED_PG_PORT} (data in ${config.EMBEDDED_PG_DIR})` : 'Using DATABASE_URL');
 
-  let child: ReturnType<typeof spawn> | undefined;
-  let stopping = false;
-  const shutdown = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child!.once('exit', r));
-    }
-    await db.stop().catch(() => {});
-    process.exit(code);
-  };
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
-
+  // Until the server runs, Ctrl-C still stops the embedded database cleanly.
+  const onSignal = () => void db.stop().finally(() => process.exit(0));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const applied = await applyMigrations(db.url);
     if (applied.length) log(`Applied ${applied.length} migration(s)`);
@@ -91,33 +88,24 @@ async function main() {
     };
     if (!dev && buildIsStale()) {
       log('Building the app (next build)...');
-      const build = spawnSync(process.execPath, [nextBin, 'build'], { stdio: 'inherit', env: { ...childEnv, NODE_ENV: 'production' } });
-      if (build.status !== 0) {
-        console.error('syncwatch: next build failed (see above).');
-        return shutdown(1);
+      if (!buildApp(childEnv)) {
+        await db.stop().catch(() => {});
+        process.exit(1);
       }
     }
-
-    child = spawn(process.execPath, [nextBin, dev ? 'dev' : 'start', '-p', String(config.PORT)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    serveNext({
+      dev,
+      port: config.PORT,
       env: childEnv,
-    });
-    let announced = false;
-    child.stdout!.on('data', (chunk: Buffer) => {
-      process.stdout.write(chunk);
-      if (!announced && /Ready in|Local:/.test(chunk.toString())) {
-        announced = true;
+      cleanUp: () => db.stop(),
+      onReady: () => {
         log(`SyncWatch is running at http://localhost:${config.PORT}`);
         log(`Demo admin:  ${config.SEED_ADMIN_EMAIL} / ${config.SEED_ADMIN_PASSWORD}`);
         log(`Demo viewer: ${config.SEED_VIEWER_EMAIL} / ${config.SEED_VIEWER_PASSWORD}`);
         log('Press Ctrl-C to stop.');
-      }
-    });
-    child.on('exit', (code) => {
-      if (!stopping) {
-        console.error(`syncwatch: the server exited (code ${code}).`);
-        void shutdown(code ?? 1);
-      }
+      },
     });
   } catch (err) {
     await db.stop().catch(() => {});

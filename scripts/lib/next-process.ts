@@ -1,0 +1,62 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+/**
+ * The Next.js server process that `npm start` (the demo) and `npm run serve` (production) run:
+ * build when asked, serve, say when it is ready, forward SIGINT/SIGTERM and wait for it to end
+ * (Next.js finishes the requests in flight; the app's shutdown signal stops the scheduler and
+ * its job between batches), then run the caller's clean-up.
+ */
+
+const root = process.cwd();
+const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
+
+/** `next build` with `env`; false (after printing why) when it fails. */
+export function buildApp(env: NodeJS.ProcessEnv): boolean {
+  const build = spawnSync(process.execPath, [nextBin, 'build'], { stdio: 'inherit', env: { ...env, NODE_ENV: 'production' } });
+  if (build.status !== 0) console.error('syncwatch: next build failed (see above).');
+  return build.status === 0;
+}
+
+export interface ServeOptions {
+  dev?: boolean;
+  port: number;
+  env: NodeJS.ProcessEnv;
+  /** Called once, when the server says it is ready. */
+  onReady: () => void;
+  /** Runs after the server has exited (stop an embedded database, close pools). */
+  cleanUp?: () => Promise<void>;
+}
+
+export function serveNext(opts: ServeOptions): ChildProcess {
+  let stopping = false;
+  const child = spawn(process.execPath, [nextBin, opts.dev ? 'dev' : 'start', '-p', String(opts.port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: opts.env,
+  });
+  const finish = async (code: number) => {
+    await opts.cleanUp?.().catch(() => {});
+    process.exit(code);
+  };
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    if (child.exitCode === null) child.kill(signal);
+    else void finish(0);
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  let announced = false;
+  child.stdout!.on('data', (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    if (!announced && /Ready in|Local:/.test(chunk.toString())) {
+      announced = true;
+      opts.onReady();
+    }
+  });
+  child.on('exit', (code) => {
+    if (!stopping) console.error(`syncwatch: the server exited (code ${code}).`);
+    void finish(stopping ? 0 : (code ?? 1));
+  });
+  return child;
+}
