@@ -109,6 +109,15 @@ export const AUDIT_ACTIONS = [
   'CHANNEL_TESTED',
   'MAINTENANCE_STARTED',
   'MAINTENANCE_ENDED',
+  /** Staff accounts (lib/auth/staff.ts): never a password or its hash in before/after. */
+  'STAFF_ADDED',
+  'STAFF_ROLE_CHANGED',
+  'STAFF_DISABLED',
+  'STAFF_ENABLED',
+  /** An admin (or the CLI) set another account's password. */
+  'STAFF_PASSWORD_RESET',
+  /** A staff member changed their own password. */
+  'STAFF_PASSWORD_CHANGED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

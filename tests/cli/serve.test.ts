@@ -19,9 +19,8 @@ const SECRETS = { NEXTAUTH_SECRET: 'a-production-secret-0123456789', MONITOR_TOK
 
 function run(script: string, args: string[], env: Record<string, string | undefined>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const clean = Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'NEXTAUTH_SECRET', 'MONITOR_TOKEN', 'SYNCWATCH_DEMO'].includes(k)),
-    );
+    const clean: NodeJS.ProcessEnv = { ...process.env };
+    for (const k of ['DATABASE_URL', 'NEXTAUTH_SECRET', 'MONITOR_TOKEN', 'SYNCWATCH_DEMO']) delete clean[k];
     const child = spawn(process.execPath, [tsx, path.join(root, 'scripts', script), ...args], {
       cwd: root,
       // A port nothing uses, so a test never collides with a running app.
