@@ -54,8 +54,8 @@ export const runScheduledHealthCheck: ScheduleTask = async (ctx) => {
   await compactCounters(ctx.db);
   const requested = await requestedAudit(ctx.db);
   const s = requested ? await runFullAudit(ctx.db, { source: 'SYNC_JOB' }) : await recordHealthSnapshot(ctx.db, { source: 'SYNC_JOB' });
-  // A new point on the figures: the incidents follow it (lib/alerts).
-  await evaluateIncidentsNow(ctx.db);
+  // A new point on the figures: the incidents follow it (lib/alerts), without holding up the run.
+  void evaluateIncidentsNow(ctx.db);
   const audit = requested ? `full audit (${requested.reason}): drift ${s.drift}; ` : '';
   const clock = expired ? `; ${expired} future license start(s) reached` : '';
   return {
@@ -68,7 +68,7 @@ export const runScheduledHealthCheck: ScheduleTask = async (ctx) => {
 /** The AUDIT schedule: the full pass, comparing the maintained set with the tables and repairing it. */
 export const runScheduledAudit: ScheduleTask = async (ctx) => {
   const s = await runFullAudit(ctx.db, { source: 'SYNC_JOB' });
-  await evaluateIncidentsNow(ctx.db);
+  void evaluateIncidentsNow(ctx.db);
   return {
     status: 'SUCCEEDED',
     healthCheckId: s.id ?? undefined,
