@@ -42,7 +42,7 @@ export default defineConfig({
       // Tests that count the whole database, run full audits or sync everything, or watch the
       // figures move live: one at a time, so no test sees another's data move under it.
       name: 'shared-data',
-      testMatch: /(a11y|alerts|api-keys|audit|dashboard|desyncs|history|jobs|learners|live|operator-control|viewer|xss)\.spec\.ts$/,
+      testMatch: /(a11y|alerts|api-keys|audit|dashboard|desyncs|history|jobs|learners|live|operator-control|staff|viewer|xss)\.spec\.ts$/,
       dependencies: ['setup'],
       workers: 1,
       use: { storageState: storageStateFor('admin') },

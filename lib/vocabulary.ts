@@ -137,6 +137,8 @@ export type AttemptedAction =
   | 'VIEW_SYNC_JOB'
   | 'VIEW_AUDIT_LOG'
   | 'VIEW_API_KEYS'
+  | 'VIEW_STAFF'
+  | 'VIEW_ACCOUNT'
   | 'VIEW_INCIDENTS'
   | 'VIEW_NOTIFICATIONS'
   | 'VIEW_LEARNERS'

@@ -13,6 +13,8 @@ const LINKS: { href: string; label: string; adminOnly?: boolean }[] = [
   { href: '/audit', label: 'Audit log' },
   { href: '/settings/api-keys', label: 'API keys', adminOnly: true },
   { href: '/settings/notifications', label: 'Notifications', adminOnly: true },
+  { href: '/settings/staff', label: 'Staff', adminOnly: true },
+  { href: '/settings/account', label: 'Account' },
 ];
 
 /** The main navigation; links a role may not open are not shown (the pages check again). */

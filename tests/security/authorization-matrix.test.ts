@@ -78,6 +78,11 @@ describe.each(IDENTITIES)('%s', (identity) => {
       sendTestNotification: (await import('@/lib/actions/send-test-notification')).sendTestNotificationAction,
       addMaintenanceWindow: (await import('@/lib/actions/add-maintenance-window')).addMaintenanceWindowAction,
       endMaintenanceWindow: (await import('@/lib/actions/end-maintenance-window')).endMaintenanceWindowAction,
+      addStaff: (await import('@/lib/actions/add-staff')).addStaffAction,
+      setStaffRole: (await import('@/lib/actions/set-staff-role')).setStaffRoleAction,
+      disableStaff: (await import('@/lib/actions/disable-staff')).disableStaffAction,
+      enableStaff: (await import('@/lib/actions/enable-staff')).enableStaffAction,
+      resetStaffPassword: (await import('@/lib/actions/reset-staff-password')).resetStaffPasswordAction,
     };
     // The learner actions name a learner that does not exist: an ADMIN gets NOT_FOUND.
     const nobody = 2_000_000_000;
@@ -106,6 +111,17 @@ describe.each(IDENTITIES)('%s', (identity) => {
       sendTestNotification: { name: 'no-such-channel' },
       addMaintenanceWindow: { until: new Date(Date.now() + 3_600_000).toISOString(), reason: 'matrix' },
       endMaintenanceWindow: { id: nobody },
+      // A new VIEWER (an ADMIN adds it); staff accounts that do not exist: an ADMIN gets NOT_FOUND.
+      addStaff: {
+        email: `added-${identity.replace(/\W+/g, '-')}-${Date.now()}@matrix.test`,
+        name: 'Added',
+        role: 'VIEWER',
+        generate: true,
+      },
+      setStaffRole: { email: 'no-such-staff@matrix.test', role: 'ADMIN' },
+      disableStaff: { email: 'no-such-staff@matrix.test' },
+      enableStaff: { email: 'no-such-staff@matrix.test' },
+      resetStaffPassword: { email: 'no-such-staff@matrix.test', generate: true },
     };
     for (const [name, action] of Object.entries(actions) as [
       keyof typeof actions,
@@ -122,6 +138,19 @@ describe.each(IDENTITIES)('%s', (identity) => {
         expect(await db.auditEvent.count({ where: { action: 'ACCESS_DENIED' } })).toBe(denialsBefore + 1);
       }
       await db.syncJob.updateMany({ where: { status: 'RUNNING' }, data: { status: 'FAILED', finishedAt: new Date() } });
+    }
+  });
+
+  it('change-own-password: any staff member (VIEWER included) may run it; others are refused and audited', async () => {
+    const { changeOwnPasswordAction } = await import('@/lib/actions/change-own-password');
+    await as(identity);
+    const denialsBefore = await db.auditEvent.count({ where: { action: 'ACCESS_DENIED' } });
+    // The stored hash is not a real one: a staff member gets VALIDATION (the current password is not correct).
+    const result = await changeOwnPasswordAction({ currentPassword: 'wrong', newPassword: 'matrix new password 123' });
+    if (STAFF.has(identity)) expect(result, `${identity} changeOwnPassword`).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+    else {
+      expect(result, `${identity} changeOwnPassword`).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+      expect(await db.auditEvent.count({ where: { action: 'ACCESS_DENIED' } })).toBe(denialsBefore + 1);
     }
   });
 
@@ -225,6 +254,7 @@ describe.each(IDENTITIES)('%s', (identity) => {
             searchParams: Promise.resolve({}),
           } as never),
       ],
+      ['/settings/account', async () => (await import('@/app/(dashboard)/settings/account/page')).default()],
     ];
     for (const [path, render] of pages) {
       await as(identity);
@@ -243,13 +273,15 @@ describe.each(IDENTITIES)('%s', (identity) => {
       else expect(outcome, `${identity} ${path}`).toBe('redirect /login');
     }
     // ADMIN only, like /settings/api-keys: everyone else is sent to /login, and the refusal is audited.
-    for (const path of ['/settings/api-keys', '/settings/notifications']) {
+    const adminPages: Record<string, () => Promise<{ default: () => Promise<unknown> }>> = {
+      '/settings/api-keys': () => import('@/app/(dashboard)/settings/api-keys/page'),
+      '/settings/notifications': () => import('@/app/(dashboard)/settings/notifications/page'),
+      '/settings/staff': () => import('@/app/(dashboard)/settings/staff/page'),
+    };
+    for (const [path, load] of Object.entries(adminPages)) {
       await as(identity);
       const denialsBefore = await db.auditEvent.count({ where: { action: 'ACCESS_DENIED' } });
-      const page =
-        path === '/settings/api-keys'
-          ? (await import('@/app/(dashboard)/settings/api-keys/page')).default
-          : (await import('@/app/(dashboard)/settings/notifications/page')).default;
+      const page = (await load()).default;
       const outcome = await page().then(
         () => 'rendered',
         (err: { digest?: string }) =>
