@@ -1,6 +1,7 @@
 'use client';
 
-import { useId, useState, useTransition, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
+import { ActionForm, useActionForm } from '@/components/ui/action-form';
 import { useToast } from '@/components/ui/toaster';
 import { addChannelAction } from '@/lib/actions/add-channel';
 import { CHANNEL_KIND_LABELS } from '@/lib/data/alerts';
@@ -22,8 +23,7 @@ export function AddChannelForm() {
   const id = useId();
   const toast = useToast();
   const [kind, setKind] = useState<ChannelKind>('WEBHOOK');
-  const [pending, startTransition] = useTransition();
-  const [error, setError] = useState<string | null>(null);
+  const { pending, error, run } = useActionForm();
 
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -37,82 +37,65 @@ export function AddChannelForm() {
       conditions: checkedConditions(data),
       ...(kind === 'WEBHOOK' && secret ? { secret } : {}),
     };
-    startTransition(async () => {
-      const result = await addChannelAction(input).catch(() => null);
-      if (!result) return setError('The server could not be reached. Try again in a moment.');
-      if (!result.ok) return setError(result.error.message);
-      setError(null);
-      form.reset();
-      setKind('WEBHOOK');
-      toast.success(`Channel ${result.channel.name} added.`);
-    });
+    run(
+      form,
+      () => addChannelAction(input).catch(() => null),
+      (result) => {
+        setKind('WEBHOOK');
+        toast.success(`Channel ${result.channel.name} added.`);
+      },
+    );
   };
 
   return (
-    <section className="card" aria-labelledby={`${id}-title`}>
-      <h3 id={`${id}-title`}>Add channel</h3>
-      <form
-        onSubmit={onSubmit}
-        className="settings-form"
-        aria-labelledby={`${id}-title`}
-        aria-describedby={error ? `${id}-error` : undefined}
-      >
-        <div className="action-buttons">
-          <div className="field">
-            <label htmlFor={`${id}-kind`}>Kind</label>
-            <select id={`${id}-kind`} name="kind" value={kind} onChange={(e) => setKind(e.currentTarget.value as ChannelKind)}>
-              {CHANNEL_KINDS.map((k) => (
-                <option key={k} value={k}>
-                  {CHANNEL_KIND_LABELS[k]}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor={`${id}-name`}>Name</label>
-            <input id={`${id}-name`} name="name" required maxLength={100} autoComplete="off" />
-          </div>
-          <div className="field grow">
-            <label htmlFor={`${id}-target`}>URL or address</label>
-            <input
-              id={`${id}-target`}
-              name="target"
-              required
-              maxLength={2048}
-              autoComplete="off"
-              spellCheck={false}
-              inputMode={kind === 'EMAIL' ? 'email' : 'url'}
-              placeholder={PLACEHOLDERS[kind]}
-            />
-          </div>
-          {kind === 'WEBHOOK' ? (
-            <div className="field">
-              <label htmlFor={`${id}-secret`}>Secret</label>
-              <input
-                id={`${id}-secret`}
-                name="secret"
-                type="password"
-                minLength={16}
-                maxLength={256}
-                autoComplete="new-password"
-                aria-describedby={`${id}-secret-hint`}
-              />
-              <span id={`${id}-secret-hint`} className="hint">
-                Optional, 16+ characters: signs each POST (X-SyncWatch-Signature)
-              </span>
-            </div>
-          ) : null}
+    <ActionForm id={id} title="Add channel" heading="h3" submitLabel="Add channel" error={error} pending={pending} onSubmit={onSubmit}>
+      <div className="action-buttons">
+        <div className="field">
+          <label htmlFor={`${id}-kind`}>Kind</label>
+          <select id={`${id}-kind`} name="kind" value={kind} onChange={(e) => setKind(e.currentTarget.value as ChannelKind)}>
+            {CHANNEL_KINDS.map((k) => (
+              <option key={k} value={k}>
+                {CHANNEL_KIND_LABELS[k]}
+              </option>
+            ))}
+          </select>
         </div>
-        <ConditionCheckboxes />
-        <button type="submit" className="button primary" disabled={pending} aria-busy={pending}>
-          Add channel
-        </button>
-      </form>
-      {error ? (
-        <p id={`${id}-error`} className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-    </section>
+        <div className="field">
+          <label htmlFor={`${id}-name`}>Name</label>
+          <input id={`${id}-name`} name="name" required maxLength={100} autoComplete="off" />
+        </div>
+        <div className="field grow">
+          <label htmlFor={`${id}-target`}>URL or address</label>
+          <input
+            id={`${id}-target`}
+            name="target"
+            required
+            maxLength={2048}
+            autoComplete="off"
+            spellCheck={false}
+            inputMode={kind === 'EMAIL' ? 'email' : 'url'}
+            placeholder={PLACEHOLDERS[kind]}
+          />
+        </div>
+        {kind === 'WEBHOOK' ? (
+          <div className="field">
+            <label htmlFor={`${id}-secret`}>Secret</label>
+            <input
+              id={`${id}-secret`}
+              name="secret"
+              type="password"
+              minLength={16}
+              maxLength={256}
+              autoComplete="new-password"
+              aria-describedby={`${id}-secret-hint`}
+            />
+            <span id={`${id}-secret-hint`} className="hint">
+              Optional, 16+ characters: signs each POST (X-SyncWatch-Signature)
+            </span>
+          </div>
+        ) : null}
+      </div>
+      <ConditionCheckboxes />
+    </ActionForm>
   );
 }

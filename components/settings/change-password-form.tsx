@@ -1,6 +1,7 @@
 'use client';
 
-import { useId, useState, useTransition, type FormEvent } from 'react';
+import { useId, type FormEvent } from 'react';
+import { ActionForm, useActionForm } from '@/components/ui/action-form';
 import { useToast } from '@/components/ui/toaster';
 import { changeOwnPasswordAction } from '@/lib/actions/change-own-password';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '@/lib/auth/password-policy';
@@ -12,8 +13,7 @@ import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '@/lib/auth/password-po
 export function ChangePasswordForm() {
   const toast = useToast();
   const id = useId();
-  const [pending, startTransition] = useTransition();
-  const [error, setError] = useState<string | null>(null);
+  const { pending, error, setError, run } = useActionForm();
 
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -25,14 +25,11 @@ export function ChangePasswordForm() {
       setError('The new password and its repetition differ.');
       return;
     }
-    startTransition(async () => {
-      const result = await changeOwnPasswordAction({ currentPassword, newPassword }).catch(() => null);
-      if (!result) return setError('The server could not be reached. Try again in a moment.');
-      if (!result.ok) return setError(result.error.message);
-      setError(null);
-      form.reset();
-      toast.success('Password changed.');
-    });
+    run(
+      form,
+      () => changeOwnPasswordAction({ currentPassword, newPassword }).catch(() => null),
+      () => toast.success('Password changed.'),
+    );
   };
 
   const field = (name: string, label: string, autoComplete: string, policy: boolean) => (
@@ -51,29 +48,21 @@ export function ChangePasswordForm() {
   );
 
   return (
-    <section className="card" aria-labelledby={`${id}-title`}>
-      <h2 id={`${id}-title`}>Change password</h2>
-      <form
-        onSubmit={onSubmit}
-        className="settings-form"
-        aria-labelledby={`${id}-title`}
-        aria-describedby={error ? `${id}-error` : `${id}-hint`}
-      >
-        {field('currentPassword', 'Current password', 'current-password', false)}
-        {field('newPassword', 'New password', 'new-password', true)}
-        {field('repeatPassword', 'Repeat new password', 'new-password', true)}
-        <p id={`${id}-hint`} className="hint">
-          At least {MIN_PASSWORD_LENGTH} characters; not a common password, your email or your name.
-        </p>
-        <button type="submit" className="button primary" disabled={pending} aria-busy={pending}>
-          Change password
-        </button>
-      </form>
-      {error ? (
-        <p id={`${id}-error`} className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-    </section>
+    <ActionForm
+      id={id}
+      title="Change password"
+      submitLabel="Change password"
+      error={error}
+      pending={pending}
+      onSubmit={onSubmit}
+      describedBy={error ? `${id}-error` : `${id}-hint`}
+    >
+      {field('currentPassword', 'Current password', 'current-password', false)}
+      {field('newPassword', 'New password', 'new-password', true)}
+      {field('repeatPassword', 'Repeat new password', 'new-password', true)}
+      <p id={`${id}-hint`} className="hint">
+        At least {MIN_PASSWORD_LENGTH} characters; not a common password, your email or your name.
+      </p>
+    </ActionForm>
   );
 }
