@@ -5,6 +5,7 @@ import type { AuditAction } from '../vocabulary';
 import { dateBoundSchema, learnerSearchSchema, offsetSchema, resolveLearnerSearch } from './search-filters';
 import type { Actor, AuditSource } from './types';
 import { parseInput } from './validation';
+import { distinctValues } from './distinct-values';
 
 export interface AuditEventInput {
   actor: Actor;
@@ -194,20 +195,8 @@ const MAX_FACETS = 200;
  */
 export async function listAuditFacets(db: Db): Promise<{ actors: string[]; actions: string[] }> {
   const [actors, actions] = await Promise.all([
-    db.$queryRaw<{ v: string }[]>`
-      WITH RECURSIVE f AS (
-        (SELECT actor AS v FROM audit_events ORDER BY actor LIMIT 1)
-        UNION ALL
-        SELECT (SELECT a.actor FROM audit_events a WHERE a.actor > f.v ORDER BY a.actor LIMIT 1) FROM f WHERE f.v IS NOT NULL
-      )
-      SELECT v FROM f WHERE v IS NOT NULL LIMIT ${MAX_FACETS}`,
-    db.$queryRaw<{ v: string }[]>`
-      WITH RECURSIVE f AS (
-        (SELECT action AS v FROM audit_events ORDER BY action LIMIT 1)
-        UNION ALL
-        SELECT (SELECT a.action FROM audit_events a WHERE a.action > f.v ORDER BY a.action LIMIT 1) FROM f WHERE f.v IS NOT NULL
-      )
-      SELECT v FROM f WHERE v IS NOT NULL LIMIT ${MAX_FACETS}`,
+    distinctValues(db, 'audit_events', 'actor', MAX_FACETS),
+    distinctValues(db, 'audit_events', 'action', MAX_FACETS),
   ]);
-  return { actors: actors.map((r) => r.v), actions: actions.map((r) => r.v) };
+  return { actors, actions };
 }

@@ -5,6 +5,7 @@ import { SyncError } from './errors';
 import { likePattern } from './search-filters';
 import type { DesyncKind, DesyncRow } from './types';
 import { desyncKindSchema, MAX_SEARCH_LENGTH, parseInput, specializationSchema, writerSchema } from './validation';
+import { distinctValues } from './distinct-values';
 
 /**
  * Pages of the current desyncs, read from the set the database keeps at every commit (never a
@@ -145,13 +146,5 @@ const MAX_WRITERS = 200;
  * (caused_by, since), one index probe per distinct writer, however many desyncs each caused.
  */
 export async function listDesyncWriters(db: Db): Promise<string[]> {
-  const rows = await db.$queryRaw<{ w: string }[]>`
-    WITH RECURSIVE w AS (
-      (SELECT caused_by AS w FROM current_desyncs ORDER BY caused_by LIMIT 1)
-      UNION ALL
-      SELECT (SELECT d.caused_by FROM current_desyncs d WHERE d.caused_by > w.w ORDER BY d.caused_by LIMIT 1)
-      FROM w WHERE w.w IS NOT NULL
-    )
-    SELECT w FROM w WHERE w IS NOT NULL LIMIT ${MAX_WRITERS}`;
-  return rows.map((r) => r.w);
+  return distinctValues(db, 'current_desyncs', 'caused_by', MAX_WRITERS);
 }

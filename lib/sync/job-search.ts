@@ -5,6 +5,7 @@ import { SYNC_ITEM_OUTCOMES, SYNC_JOB_STATUSES, SYNC_TRIGGERS } from '../vocabul
 import type { DesyncKind, SyncItemOutcome, SyncJobStatus, SyncTrigger } from '../vocabulary';
 import { dateBoundSchema, learnerSearchSchema, offsetSchema } from './search-filters';
 import { desyncKindSchema, writerSchema } from './validation';
+import { distinctValues } from './distinct-values';
 
 /**
  * The filters of the sync-job history and of one job's items (lib/sync/job-reads.ts reads them),
@@ -76,15 +77,7 @@ const MAX_ACTORS = 200;
  * (actor, started_at), one index probe per distinct actor, however many jobs each started.
  */
 export async function listSyncJobActors(db: Db): Promise<string[]> {
-  const rows = await db.$queryRaw<{ a: string }[]>`
-    WITH RECURSIVE a AS (
-      (SELECT actor AS a FROM sync_jobs ORDER BY actor LIMIT 1)
-      UNION ALL
-      SELECT (SELECT j.actor FROM sync_jobs j WHERE j.actor > a.a ORDER BY j.actor LIMIT 1)
-      FROM a WHERE a.a IS NOT NULL
-    )
-    SELECT a FROM a WHERE a IS NOT NULL LIMIT ${MAX_ACTORS}`;
-  return rows.map((r) => r.a);
+  return distinctValues(db, 'sync_jobs', 'actor', MAX_ACTORS);
 }
 
 /**
