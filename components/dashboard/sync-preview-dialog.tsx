@@ -1,7 +1,8 @@
 'use client';
 
-import { useEffect, useRef, useState, useTransition } from 'react';
+import { useState, useTransition } from 'react';
 import { useToast } from '@/components/ui/toaster';
+import { usePreviewDialog } from '@/components/ui/use-preview-dialog';
 import { previewSyncAction } from '@/lib/actions/preview-sync';
 import { startSyncJobAction } from '@/lib/actions/start-sync-job';
 import type { JobDto } from '@/lib/data/dto';
@@ -13,8 +14,6 @@ import { DESYNC_KINDS, KIND_LABELS } from '@/lib/vocabulary';
 
 /** A planned repair's levels; an orphan has no "after": the job reports it and leaves it. */
 const snapshotText = (s: PairSnapshot | null) => (s ? formatPairLevels(s) : 'left as is (reported)');
-
-type PreviewState = { status: 'loading' } | { status: 'ready'; preview: SyncPreview } | { status: 'error'; message: string };
 
 /**
  * "Sync now" (and "Sync these N" / "Sync selected" on /desyncs, with a scope): a modal dialog
@@ -32,52 +31,16 @@ export function SyncPreviewDialog({
   onStarted: (job: JobDto) => void;
   scope?: ScopeRequest | null;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
   const toast = useToast();
-  const [state, setState] = useState<PreviewState>({ status: 'loading' });
   const [reason, setReason] = useState('');
   const [confirmError, setConfirmError] = useState<string | null>(null);
   const [starting, startJob] = useTransition();
   // The dry run depends on the scope's content, not on the identity of the object passed in.
   const scopeKey = scope ? JSON.stringify(scope) : '';
-
-  // Each opening starts from a fresh dry run: reset while rendering the opening, not in an effect.
-  const [shownOpen, setShownOpen] = useState(open);
-  if (open !== shownOpen) {
-    setShownOpen(open);
-    if (open) {
-      setState({ status: 'loading' });
-      setConfirmError(null);
-    }
-  }
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
-  }, [open]);
-
-  // The dry run of this opening; a closed or reopened dialog ignores an older answer.
-  useEffect(() => {
-    if (!open) return;
-    let cancelled = false;
-    previewSyncAction(scopeKey ? { scope: JSON.parse(scopeKey) as ScopeRequest } : undefined)
-      .then((result) => {
-        if (cancelled) return;
-        if (result.ok) setState({ status: 'ready', preview: result.preview });
-        else {
-          setState({ status: 'error', message: result.error.message });
-          toast.error(result.error.message);
-        }
-      })
-      .catch(() => {
-        if (!cancelled) setState({ status: 'error', message: 'The preview could not be loaded. Try again in a moment.' });
-      });
-    return () => {
-      cancelled = true;
-    };
-  }, [open, toast, scopeKey]);
+  const { ref, state } = usePreviewDialog<SyncPreview>(open, scopeKey, () => previewSyncAction(scope ? { scope } : undefined), {
+    onOpen: () => setConfirmError(null),
+    onError: (message) => toast.error(message),
+  });
 
   const confirm = () =>
     startJob(async () => {

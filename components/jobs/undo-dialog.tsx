@@ -1,13 +1,12 @@
 'use client';
 
-import { useEffect, useRef, useState, useTransition } from 'react';
+import { useState, useTransition } from 'react';
+import { usePreviewDialog } from '@/components/ui/use-preview-dialog';
 import { previewUndoAction } from '@/lib/actions/preview-undo';
 import { undoSyncJobAction } from '@/lib/actions/undo-sync-job';
 import type { JobDto } from '@/lib/data/dto';
 import { formatInt, formatPairLevels } from '@/lib/format';
 import type { UndoPreview } from '@/lib/sync/undo';
-
-type PreviewState = { status: 'loading' } | { status: 'ready'; preview: UndoPreview } | { status: 'error'; message: string };
 
 const OUTCOME_TEXT = { SYNCED: 'Put back', CONFLICT: 'Conflict: left as it is', SKIPPED: 'Already as before' } as const;
 
@@ -26,40 +25,12 @@ export function UndoDialog({
   onClose: () => void;
   onStarted: (job: JobDto) => void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const [state, setState] = useState<PreviewState>({ status: 'loading' });
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [starting, startUndo] = useTransition();
-
-  const [shownOpen, setShownOpen] = useState(open);
-  if (open !== shownOpen) {
-    setShownOpen(open);
-    if (open) {
-      setState({ status: 'loading' });
-      setError(null);
-    }
-  }
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
-  }, [open]);
-
-  useEffect(() => {
-    if (!open) return;
-    let cancelled = false;
-    previewUndoAction({ jobId })
-      .then((r) => {
-        if (!cancelled) setState(r.ok ? { status: 'ready', preview: r.preview } : { status: 'error', message: r.error.message });
-      })
-      .catch(() => !cancelled && setState({ status: 'error', message: 'The preview could not be loaded. Try again in a moment.' }));
-    return () => {
-      cancelled = true;
-    };
-  }, [open, jobId]);
+  const { ref, state } = usePreviewDialog<UndoPreview>(open, String(jobId), () => previewUndoAction({ jobId }), {
+    onOpen: () => setError(null),
+  });
 
   const confirm = () =>
     startUndo(async () => {
