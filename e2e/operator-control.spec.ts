@@ -1,6 +1,7 @@
 import type { Locator, Page } from '@playwright/test';
 import { desyncKeys, expect, staff, tableRows, test, type Learner, type Sql } from './fixtures';
 import { E2E_SQL_APPLICATION_NAME } from './support/run';
+import { accessDenied, captureNextAction, replayHeaders, type CapturedAction } from './support/replay';
 
 /**
  * Operators in control (issue 14): cancel a running job from the dashboard, repair exactly the
@@ -119,36 +120,6 @@ async function confirmScopedSync(page: Page, button: Locator, reason: string, ch
 
 // --- direct POSTs of server actions (as e2e/viewer.spec.ts) -----------------------------------
 
-interface CapturedAction {
-  url: string;
-  headers: Record<string, string>;
-  body: Buffer | null;
-}
-
-/** Lets the admin page do everything but send the next server action, which is recorded instead. */
-async function captureNextAction(page: Page, act: () => Promise<void>): Promise<CapturedAction> {
-  let captured: CapturedAction | undefined;
-  await page.route('**/*', async (route) => {
-    const req = route.request();
-    if (!captured && req.method() === 'POST' && req.headers()['next-action']) {
-      captured = { url: req.url(), headers: await req.allHeaders(), body: req.postDataBuffer() };
-      await route.abort('aborted');
-    } else {
-      await route.continue();
-    }
-  });
-  await act();
-  await expect.poll(() => captured !== undefined, { message: 'the click posts a server action' }).toBe(true);
-  await page.unrouteAll({ behavior: 'ignoreErrors' });
-  return captured!;
-}
-
-/** The captured request as another client would send it: same action, same body, its own cookies. */
-function replayHeaders(headers: Record<string, string>): Record<string, string> {
-  const drop = new Set(['cookie', 'content-length', 'host', 'connection', 'accept-encoding']);
-  return Object.fromEntries(Object.entries(headers).filter(([k]) => !drop.has(k.toLowerCase()) && !k.startsWith(':')));
-}
-
 async function replay(page: Page, action: CapturedAction) {
   const res = await page.request.fetch(action.url, {
     method: 'POST',
@@ -157,14 +128,6 @@ async function replay(page: Page, action: CapturedAction) {
     maxRedirects: 0,
   });
   return { status: res.status(), text: await res.text() };
-}
-
-async function accessDenied(sql: Sql, actor?: string): Promise<number> {
-  const [row] = await sql<{ n: string }>(
-    `SELECT count(*) AS n FROM audit_events WHERE action = 'ACCESS_DENIED' AND ($1::text IS NULL OR actor = $1)`,
-    [actor ?? null],
-  );
-  return Number(row!.n);
 }
 
 /** A RUNNING job row of nobody's process (as e2e/jobs.spec.ts): the slot held, its progress shown. */

@@ -1,15 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Page } from '@playwright/test';
 import { expect, expectedFigures, figure, figureNumber, signIn, staff, test, type Sql } from './fixtures';
+import { accessDenied, captureNextAction, replayHeaders, type CapturedAction } from './support/replay';
 
 const ADMIN_ONLY = 'Requires the ADMIN role';
-
-interface CapturedAction {
-  url: string;
-  headers: Record<string, string>;
-  body: Buffer | null;
-}
 
 /** Everything a refused request must leave as it was. */
 async function snapshot(sql: Sql, userId: number) {
@@ -29,38 +23,6 @@ async function snapshot(sql: Sql, userId: number) {
     [userId],
   );
   return { counts, pair };
-}
-
-async function accessDenied(sql: Sql, actor?: string): Promise<number> {
-  const [row] = await sql<{ n: string }>(
-    `SELECT count(*) AS n FROM audit_events WHERE action = 'ACCESS_DENIED' AND ($1::text IS NULL OR actor = $1)`,
-    [actor ?? null],
-  );
-  return Number(row!.n);
-}
-
-/** Lets the admin page do everything but send the next server action, which is recorded instead. */
-async function captureNextAction(page: Page, act: () => Promise<void>): Promise<CapturedAction> {
-  let captured: CapturedAction | undefined;
-  await page.route('**/*', async (route) => {
-    const req = route.request();
-    if (!captured && req.method() === 'POST' && req.headers()['next-action']) {
-      captured = { url: req.url(), headers: await req.allHeaders(), body: req.postDataBuffer() };
-      await route.abort('aborted');
-    } else {
-      await route.continue();
-    }
-  });
-  await act();
-  await expect.poll(() => captured !== undefined, { message: 'the click posts a server action' }).toBe(true);
-  await page.unrouteAll({ behavior: 'ignoreErrors' });
-  return captured!;
-}
-
-/** The captured request as another client would send it: same action, same body, its own cookies. */
-function replayHeaders(headers: Record<string, string>): Record<string, string> {
-  const drop = new Set(['cookie', 'content-length', 'host', 'connection', 'accept-encoding']);
-  return Object.fromEntries(Object.entries(headers).filter(([k]) => !drop.has(k.toLowerCase()) && !k.startsWith(':')));
 }
 
 /** Route handlers (app/**\/route.ts) that export a mutating method, with a URL to call them. */
