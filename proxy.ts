@@ -1,10 +1,12 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { getToken } from 'next-auth/jwt';
 import { env, isProductionMode } from '@/lib/env';
+import { REQUEST_ID_HEADER, requestId } from '@/lib/http/request-id';
 import { API_CSP, contentSecurityPolicy, newNonce, STATIC_SECURITY_HEADERS } from '@/lib/security/headers';
 
 /**
- * Runs before every request except static assets. It does two things only:
+ * Runs before every request except static assets. It does three things only:
+ * - a request id (the caller's X-Request-Id when it is a plain token) for the logs and the response;
  * - security headers, with a per-request CSP nonce for pages;
  * - sends signed-out visitors of pages to /login. This is a convenience, not the security
  *   boundary: every page, server action and route handler authorizes itself through
@@ -18,11 +20,14 @@ export async function proxy(request: NextRequest) {
   const nonce = newNonce();
   const csp = isApi ? API_CSP : contentSecurityPolicy(nonce, { dev: process.env.NODE_ENV === 'development' });
 
+  const id = requestId(request.headers);
   const requestHeaders = new Headers(request.headers);
+  requestHeaders.set(REQUEST_ID_HEADER, id);
   requestHeaders.set('x-nonce', nonce);
   requestHeaders.set('content-security-policy', csp);
   const finish = (res: NextResponse) => {
     res.headers.set('Content-Security-Policy', csp);
+    res.headers.set('X-Request-Id', id);
     for (const h of STATIC_SECURITY_HEADERS) res.headers.set(h.key, h.value);
     return res;
   };

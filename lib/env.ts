@@ -11,6 +11,9 @@ const DEMO_MONITOR_TOKEN = 'syncwatch-demo-monitor-token';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
+/** LOG_LEVEL's values (lib/log.ts). */
+export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
 const port = z.coerce.number().int().min(1).max(65535);
 
 function isValidCron(pattern: string): boolean {
@@ -107,6 +110,9 @@ const variables = z.object({
   /** "More than N new desyncs caused by one writer within M minutes" opens an incident; 0 turns it off. */
   ALERT_WRITER_BURST_COUNT: z.coerce.number().int().min(0).max(10_000_000).default(0),
   ALERT_WRITER_BURST_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
+  LOG_LEVEL: logLevelSchema.default('info'),
+  /** How long a stopping server waits for its requests and work before it exits anyway. */
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   /** The address pages are reached at, for links in notifications (default NEXTAUTH_URL, else http://localhost:PORT). */
   APP_URL: z.url().optional(),
 });

@@ -12,6 +12,8 @@
  * another signal is handled as it would be without them (terminate, or the other handlers).
  */
 
+import { log } from './log';
+
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 const REPEAT_WINDOW_MS = 2000;
 
@@ -66,4 +68,86 @@ export async function withShutdownSignal<T>(work: (signal: AbortSignal) => Promi
     controller.signal.removeEventListener('abort', onAbort);
     restore();
   }
+}
+
+/**
+ * What a server's shutdown waits for, in two phases: `work` (the scheduler's runs, the alert
+ * worker, a sync job started here: each stops between steps once the signal is aborted) from the
+ * signal on, then `connections` (the database pool, the event hub's LISTEN connection) once the
+ * work is done and the server has finished its requests.
+ */
+export type ShutdownPhase = 'work' | 'connections';
+
+interface Closer {
+  name: string;
+  phase: ShutdownPhase;
+  close: () => Promise<unknown>;
+}
+
+const registry = globalThis as unknown as { syncwatchClosers?: Closer[]; syncwatchWork?: Set<Promise<unknown>>; syncwatchExit?: boolean };
+const closers = (registry.syncwatchClosers ??= []);
+const work = (registry.syncwatchWork ??= new Set());
+
+/** Registers what the server's shutdown closes or waits for (see installGracefulExit). */
+export function onShutdown(name: string, close: () => Promise<unknown>, phase: ShutdownPhase = 'work') {
+  closers.push({ name, phase, close });
+}
+
+/** Work running in the background (a sync job started from a page) that the server's shutdown waits for. */
+export function trackWork<T>(promise: Promise<T>): Promise<T> {
+  work.add(promise);
+  void promise.then(
+    () => work.delete(promise),
+    () => work.delete(promise),
+  );
+  return promise;
+}
+
+async function runPhase(phase: ShutdownPhase) {
+  const running = closers.filter((c) => c.phase === phase);
+  const results = await Promise.allSettled([...running.map((c) => c.close()), ...(phase === 'work' ? [...work] : [])]);
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') log.warn({ err: r.reason, closing: running[i]?.name ?? 'background work' }, 'shutdown: could not close');
+  });
+}
+
+/**
+ * The app server's graceful exit (instrumentation.ts), once per process. On SIGTERM or SIGINT the
+ * shutdown signal is aborted: the scheduler claims nothing more and its job, like any job started
+ * here, stops between batches; the alert worker stops; open event streams end. Next.js meanwhile
+ * stops accepting connections and lets the requests in flight finish, then calls process.exit.
+ * That exit is held until the work has stopped and the connections are closed, then happens with
+ * Next.js's code. Whatever is still running after `timeoutMs` (a request that does not end) is
+ * cut: the process exits with code 1 and says so.
+ */
+export function installGracefulExit(opts: { timeoutMs: number }) {
+  if (registry.syncwatchExit) return;
+  registry.syncwatchExit = true;
+  const signal = shutdownSignal();
+  signal.addEventListener(
+    'abort',
+    () => {
+      const started = Date.now();
+      log.info({ reason: String(signal.reason), timeoutMs: opts.timeoutMs }, 'shutting down');
+      const realExit = process.exit.bind(process);
+      const workDone = runPhase('work');
+      setTimeout(() => {
+        log.error({ ms: Date.now() - started }, 'shutdown timed out: exiting with work or requests still running');
+        realExit(1);
+      }, opts.timeoutMs).unref();
+      let exiting = false;
+      process.exit = ((code?: number | string | null) => {
+        if (exiting) return undefined as never;
+        exiting = true;
+        void workDone
+          .then(() => runPhase('connections'))
+          .finally(() => {
+            log.info({ ms: Date.now() - started, code }, 'shut down');
+            realExit(code);
+          });
+        return undefined as never;
+      }) as typeof process.exit;
+    },
+    { once: true },
+  );
 }

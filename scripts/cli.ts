@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { createDb } from '../lib/db/prisma';
 import { env } from '../lib/env';
+import { logToStderr } from '../lib/log';
 import { isSyncError } from '../lib/sync/errors';
 import { COMMANDS } from './cli/commands';
 import { EXIT, type CliCommand, type CliIO } from './cli/types';
@@ -109,6 +110,8 @@ function describe(err: unknown): string {
   return (e?.message ?? String(err)).split('\n').filter(Boolean).at(-1) ?? 'unexpected error';
 }
 
+// The CLI's stdout is its output (tables, --json); the engine's log lines go to stderr.
+logToStderr();
 const code = await main(process.argv.slice(2));
 process.exitCode = code;
 // The pool and the embedded server are closed; exit now rather than wait for stray timers.

@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import { requireRole, staffActor, type Staff, type StaffRole } from '@/lib/auth/session';
 import type { Db } from '@/lib/db/prisma';
 import { getDb } from '@/lib/db/server';
+import { currentRequestId, logAction } from '@/lib/http/request-log';
+import { log } from '@/lib/log';
 import { alreadyRunningMessage, isSyncError } from '@/lib/sync/errors';
 import type { Actor } from '@/lib/sync/types';
 import type { AttemptedAction } from '@/lib/vocabulary';
@@ -36,15 +38,24 @@ export function defineAction<S extends z.ZodType, T extends object>(
   run: (input: z.output<S>, ctx: ActionContext) => Promise<T>,
 ): (input?: unknown) => Promise<ActionResult<T>> {
   return async (input) => {
-    try {
-      const staff = await requireRole(def.role, { action: def.attempted });
-      const parsed = def.input.safeParse(input);
-      if (!parsed.success) return invalidInput(parsed.error);
-      const value = await run(parsed.data, { staff, actor: staffActor(staff), db: getDb() });
-      return { ok: true, ...value };
-    } catch (err) {
-      return toActionFailure(err, def.failure);
-    }
+    const started = performance.now();
+    let actor: Actor | undefined;
+    const result = await (async (): Promise<ActionResult<T>> => {
+      try {
+        const staff = await requireRole(def.role, { action: def.attempted });
+        actor = staffActor(staff);
+        const parsed = def.input.safeParse(input);
+        if (!parsed.success) return invalidInput(parsed.error);
+        const value = await run(parsed.data, { staff, actor, db: getDb() });
+        return { ok: true, ...value };
+      } catch (err) {
+        return toActionFailure(err, def.failure);
+      }
+    })();
+    const reqId = await currentRequestId();
+    const ms = Math.round(performance.now() - started);
+    logAction({ reqId, action: def.attempted, actor: actor?.label, ok: result.ok, code: result.ok ? undefined : result.error.code, ms });
+    return result;
   };
 }
 
@@ -62,7 +73,7 @@ export function toActionFailure(err: unknown, attempted: string): ActionFailure 
     }
     return { ok: false, error: { code: err.code, message: err.message } };
   }
-  console.error(`[action] could not ${attempted}`, err);
+  log.error({ err, attempted }, 'action failed');
   return {
     ok: false,
     error: { code: 'INTERNAL', message: `Could not ${attempted}. Try again in a moment; if it keeps failing, check the server logs.` },

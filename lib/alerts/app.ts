@@ -1,5 +1,5 @@
 import { getDb } from '../db/server';
-import { shutdownSignal } from '../shutdown';
+import { onShutdown, shutdownSignal } from '../shutdown';
 import { onJobEnded } from '../sync';
 import { evaluateIncidentsNow, startAlertWorker, type AlertWorker } from './service';
 
@@ -15,6 +15,7 @@ export function startAlertsFromEnv(): AlertWorker {
   const db = getDb();
   onJobEnded(() => void evaluateIncidentsNow(db));
   const worker = startAlertWorker(db, { signal: shutdownSignal() });
+  onShutdown('alert worker', () => worker.stop());
   globalForAlerts.syncwatchAlerts = worker;
   return worker;
 }

@@ -1,8 +1,11 @@
 import type { Db } from '../db/prisma';
 import { Prisma } from '../generated/prisma/client';
+import { log } from '../log';
 import type { ChannelKind, NotificationEvent } from '../vocabulary';
 import type { Notice } from './payloads';
 import { send, type SendResult, type TransportOptions } from './transports';
+
+const deliveryLog = log.child({ component: 'alerts' });
 
 /**
  * The delivery worker: claims due rows of the outbox with FOR UPDATE SKIP LOCKED and a lease, so
@@ -120,7 +123,12 @@ export async function runDeliveries(db: Db, opts: DeliveryOptions): Promise<{ se
         { deliveryId: row.id.toString(), kind: row.kind, target: row.target, secret: row.secret, notice: row.payload },
         opts,
       );
-      if (!result.ok) console.error(`[alerts] delivery #${row.id} to channel "${row.name}" failed (${result.status}): ${result.error}`);
+      if (!result.ok) {
+        deliveryLog.warn(
+          { deliveryId: row.id.toString(), channel: row.name, status: result.status, error: result.error },
+          'delivery failed',
+        );
+      }
       counts[await record(db, row, result, opts)]++;
     }),
   );

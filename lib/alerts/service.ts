@@ -1,8 +1,11 @@
 import type { Db } from '../db/prisma';
 import { env, type Env } from '../env';
+import { log } from '../log';
 import { schedulerConfigFromEnv } from '../scheduler/schedules';
 import { evaluateIncidents, type Evaluation, type EvaluationOptions } from './incidents';
 import { runDeliveries, type DeliveryOptions } from './delivery';
+
+const alertLog = log.child({ component: 'alerts' });
 
 /**
  * The alerts as the app, the scheduler and the CLI run them: options from the configuration, one
@@ -56,7 +59,7 @@ export function evaluateIncidentsNow(db: Db): Promise<Evaluation | null> {
       try {
         result = await evaluateIncidents(db, evaluationOptionsFromEnv());
       } catch (err) {
-        console.error('[alerts] could not evaluate the incidents', err);
+        alertLog.error({ err }, 'could not evaluate the incidents');
       }
     } while (state.again);
     return result;
@@ -86,7 +89,7 @@ export function startAlertWorker(db: Db, opts: { signal?: AbortSignal; pollMs?: 
       lastEvaluation = Date.now();
       await evaluateIncidentsNow(db);
     }
-    await runDeliveries(db, deliveryOptionsFromEnv()).catch((err: unknown) => console.error('[alerts] delivery round failed', err));
+    await runDeliveries(db, deliveryOptionsFromEnv()).catch((err: unknown) => alertLog.error({ err }, 'delivery round failed'));
   };
   const loop = () => {
     if (stopped) return;

@@ -8,6 +8,7 @@ import { IDEMPOTENCY_HEADER, idempotencyKeySchema, NestingTooDeepError, runWrite
 import { authenticateApiKey, type AuthenticatedApiKey } from './keys';
 import { problemFromError, problemResponse, zodErrors } from './problem';
 import { consumeRateLimit } from './rate-limit';
+import { loggedRoute } from '@/lib/http/request-log';
 
 /**
  * The /api/v1 side of withApiKey (lib/http/route.ts): a stored API key with the route's scope
@@ -85,7 +86,7 @@ async function parseJsonBody(request: Request): Promise<{ ok: true; body: unknow
 }
 
 export function apiKeyRoute<P>(scope: ApiScope, handler: ApiHandler<P>) {
-  return async (request: Request, context?: { params: Promise<P> }): Promise<Response> => {
+  return loggedRoute(async (request: Request, context: { params: Promise<P> } | undefined, entry): Promise<Response> => {
     const url = new URL(request.url);
     try {
       const db = getDb();
@@ -93,6 +94,7 @@ export function apiKeyRoute<P>(scope: ApiScope, handler: ApiHandler<P>) {
       if (token === null) return unauthorized('Send an API key: Authorization: Bearer <token>.');
       const apiKey = await authenticateApiKey(db, token);
       if (!apiKey) return unauthorized('The API key is unknown or revoked.', 'invalid_token');
+      entry.actor = `api key ${apiKey.name}`;
       if (!apiKey.scopes.includes(scope)) return problemResponse('forbidden', `This API key does not have the scope ${scope}.`);
       const rate = await consumeRateLimit(db, apiKey.id, env().API_RATE_LIMIT_PER_MINUTE);
       if (!rate.allowed) {
@@ -119,5 +121,5 @@ export function apiKeyRoute<P>(scope: ApiScope, handler: ApiHandler<P>) {
       if (err instanceof NestingTooDeepError) return problemResponse('bad-request', 'The body is nested too deeply.');
       return problemFromError(err, `${request.method} ${url.pathname}`);
     }
-  };
+  });
 }

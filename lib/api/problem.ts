@@ -1,4 +1,5 @@
 import { isSyncError, type SyncErrorCode } from '../sync/errors';
+import { log } from '../log';
 
 /**
  * The write API's one error shape: RFC 9457 problem details, `application/problem+json`.
@@ -90,7 +91,7 @@ export function problemFromError(err: unknown, where: string): Response {
       headers: err.code === 'UNAVAILABLE' ? { 'Retry-After': '5' } : {},
     });
   }
-  console.error(`[api] ${where} failed`, err);
+  log.error({ err, where }, 'api route failed');
   return problemResponse('unavailable', UNAVAILABLE_DETAIL, { headers: { 'Retry-After': '5' } });
 }
 

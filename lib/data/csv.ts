@@ -1,5 +1,6 @@
 import 'server-only';
 import { stringify } from 'csv-stringify/sync';
+import { log } from '@/lib/log';
 
 export interface CsvColumn<T> {
   header: string;
@@ -40,7 +41,7 @@ export function csvResponse<T>(filename: string, columns: CsvColumn<T>[], batche
           }
         }
       } catch (err) {
-        console.error(`[export] ${filename} failed`, err);
+        log.error({ err, filename }, 'export failed');
         controller.error(new Error('Export failed'));
       }
     },

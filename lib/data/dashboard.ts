@@ -1,6 +1,7 @@
 import 'server-only';
 import { getDb } from '@/lib/db/server';
 import { env } from '@/lib/env';
+import { log } from '@/lib/log';
 import { desyncsByWriter, getForeignWrites, getLatestAudit, getRunningJob, listSyncJobs, readHealth } from '@/lib/sync';
 import { getJobHealth } from '@/lib/scheduler/job-health';
 import type { WriterCount } from '@/lib/sync/attribution';
@@ -146,7 +147,7 @@ async function getJobHealthSafely(): Promise<JobHealthDto | null> {
       overdueAfter: toIso(h.overdueAfter),
     };
   } catch (err) {
-    console.error('[dashboard] job health unavailable', err);
+    log.error({ err }, 'dashboard: job health unavailable');
     return null;
   }
 }

@@ -1,5 +1,6 @@
 import 'server-only';
 import { env } from '../env';
+import { onShutdown } from '../shutdown';
 import { createDb, type Db } from './prisma';
 
 /**
@@ -23,6 +24,8 @@ export function getDb(): Db {
       'DATABASE_URL is not set. Start SyncWatch with `npm start` (it runs an embedded PostgreSQL) or set DATABASE_URL.',
     );
   }
-  globalForDb.syncwatchDb = createDb(DATABASE_URL, { poolSize: DATABASE_POOL_SIZE });
-  return globalForDb.syncwatchDb;
+  const db = createDb(DATABASE_URL, { poolSize: DATABASE_POOL_SIZE });
+  globalForDb.syncwatchDb = db;
+  onShutdown('database pool', () => db.$disconnect(), 'connections');
+  return db;
 }

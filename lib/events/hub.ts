@@ -1,7 +1,7 @@
 import 'server-only';
 import { DatabaseNotConfiguredError } from '../db/server';
 import { env } from '../env';
-import { shutdownSignal } from '../shutdown';
+import { onShutdown, shutdownSignal } from '../shutdown';
 import { createEventHub, type EventHub } from './event-hub';
 
 /**
@@ -24,11 +24,13 @@ export function getEventHub(): EventHub {
   const hub = createEventHub({ connectionString: DATABASE_URL });
   globalForHub.syncwatchEventHub = hub;
   const signal = shutdownSignal();
+  let closed: Promise<void> | undefined;
   const close = () => {
     if (globalForHub.syncwatchEventHub === hub) globalForHub.syncwatchEventHub = undefined;
-    void hub.close();
+    return (closed ??= hub.close());
   };
+  onShutdown('event hub', close, 'connections');
   if (signal.aborted) close();
-  else signal.addEventListener('abort', close, { once: true });
+  else signal.addEventListener('abort', () => void close(), { once: true });
   return hub;
 }

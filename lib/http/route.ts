@@ -1,9 +1,11 @@
 import 'server-only';
 import { apiKeyRoute, type ApiHandler } from '@/lib/api/api-route';
 import { authorizeMonitor } from '@/lib/auth/monitor-auth';
-import { requireRole, type Staff, type StaffRole } from '@/lib/auth/session';
+import { requireRole, staffActor, type Staff, type StaffRole } from '@/lib/auth/session';
 import type { Db } from '@/lib/db/prisma';
 import { getDb } from '@/lib/db/server';
+import { log } from '@/lib/log';
+import { loggedRoute } from './request-log';
 import { isSyncError, type SyncErrorCode } from '@/lib/sync/errors';
 import type { ApiScope, AttemptedAction } from '@/lib/vocabulary';
 
@@ -42,7 +44,7 @@ const UNAVAILABLE_MESSAGE = 'SyncWatch cannot reach its database right now. Try 
 
 function failure(err: unknown, where: string): Response {
   if (isSyncError(err)) return errorResponse(err.code, err.message);
-  console.error(`[route] ${where} failed`, err);
+  log.error({ err, where }, 'route failed');
   return errorResponse('UNAVAILABLE', UNAVAILABLE_MESSAGE, { 'Retry-After': '5' });
 }
 
@@ -61,10 +63,11 @@ export function withStaff<P = Record<string, never>>(
   attempted: AttemptedAction,
   handler: (ctx: StaffRouteContext<P>) => Promise<Response>,
 ) {
-  return async (request: Request, context?: RouteContext<P>): Promise<Response> => {
+  return loggedRoute(async (request: Request, context: RouteContext<P> | undefined, entry): Promise<Response> => {
     let staff: Staff;
     try {
       staff = await requireRole(role, { action: attempted });
+      entry.actor = staffActor(staff).label;
     } catch (err) {
       // The role could not be read (the database is down): not the client's fault, and no 500.
       return isSyncError(err, 'FORBIDDEN') ? errorResponse('FORBIDDEN', err.message) : failure(err, `authorizing ${attempted}`);
@@ -75,7 +78,7 @@ export function withStaff<P = Record<string, never>>(
     } catch (err) {
       return failure(err, attempted);
     }
-  };
+  });
 }
 
 /** What a key may do: `monitor` (MONITOR_TOKEN, read-only monitoring) or a stored key's scope (/api/v1). */
@@ -104,17 +107,18 @@ export function withApiKey<P>(
 ): (request: Request, context?: RouteContext<P>) => Promise<Response> {
   if (scope !== 'monitor') return apiKeyRoute(scope, handler as ApiHandler<P>);
   const monitorHandler = handler as (ctx: { request: Request; db: Db }) => Promise<Response>;
-  return async (request: Request): Promise<Response> => {
+  return loggedRoute(async (request: Request, _context: unknown, entry): Promise<Response> => {
     const access = await authorizeMonitor(request);
     if (!access.ok) {
       return errorResponse('UNAUTHORIZED', 'Sign in as a VIEWER or ADMIN, or send Authorization: Bearer <MONITOR_TOKEN>.', {
         'WWW-Authenticate': 'Bearer realm="syncwatch"',
       });
     }
+    entry.actor = access.via === 'token' ? 'monitor token' : `staff #${access.staffId}`;
     try {
       return await monitorHandler({ request, db: getDb() });
     } catch (err) {
       return failure(err, `${scope} route ${new URL(request.url).pathname}`);
     }
-  };
+  });
 }

@@ -1,9 +1,11 @@
 import { getDb } from '../db/server';
 import { env } from '../env';
 import { setForeignWrites } from '../sync/detection-state';
-import { shutdownSignal } from '../shutdown';
-import { consoleLogger, createScheduler, type Scheduler } from './scheduler';
+import { onShutdown, shutdownSignal } from '../shutdown';
+import { appLogger, createScheduler, type Scheduler } from './scheduler';
 import { schedulerConfigFromEnv } from './schedules';
+
+const SHUTDOWN_WORK_WAIT_MS = 15_000;
 
 const globalForScheduler = globalThis as unknown as { syncwatchScheduler?: Scheduler };
 
@@ -16,13 +18,20 @@ const globalForScheduler = globalThis as unknown as { syncwatchScheduler?: Sched
 export async function startSchedulerFromEnv(): Promise<Scheduler | null> {
   const e = env();
   // The deployment's choice for foreign writes, read by the triggers of every instance.
-  await setForeignWrites(getDb(), e.FOREIGN_WRITES).catch((err: unknown) => consoleLogger.error('could not set FOREIGN_WRITES', err));
+  await setForeignWrites(getDb(), e.FOREIGN_WRITES).catch((err: unknown) => appLogger.error('could not set FOREIGN_WRITES', err));
   if (!e.SCHEDULER_ENABLED) {
-    consoleLogger.info('SCHEDULER_ENABLED=false: this instance runs no schedules.');
+    appLogger.info('SCHEDULER_ENABLED=false: this instance runs no schedules.');
     return null;
   }
   if (globalForScheduler.syncwatchScheduler) return globalForScheduler.syncwatchScheduler;
-  const scheduler = createScheduler({ db: getDb(), config: schedulerConfigFromEnv(e), signal: shutdownSignal() });
+  const scheduler = createScheduler({
+    db: getDb(),
+    config: schedulerConfigFromEnv(e),
+    signal: shutdownSignal(),
+    // The running occurrence's job stops between batches: time for its last batch and its record.
+    stopWaitMs: SHUTDOWN_WORK_WAIT_MS,
+  });
+  onShutdown('scheduler', () => scheduler.stop());
   globalForScheduler.syncwatchScheduler = scheduler;
   await scheduler.start();
   return scheduler;

@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { Db } from '../db/prisma';
 import type { ScheduleName, SchedulerConfig } from './schedules';
 import type { ScheduleTask, TaskResult } from './tasks';
+import { log } from '../log';
 
 /** The scheduler's public shape, its options and its logger (lib/scheduler/scheduler.ts builds it). */
 
@@ -36,6 +37,8 @@ export interface SchedulerOptions {
    * scheduler as stop() does, and a running task gets it with the scheduler's own.
    */
   signal?: AbortSignal;
+  /** How long a stop by `signal` waits for the runs in flight before releasing their claims (default 0). */
+  stopWaitMs?: number;
   /**
    * How long an instance still running a schedule's previous occurrence waits before it claims
    * the next one to record it SKIPPED, so that a free instance runs it first (default 1 s).
@@ -60,9 +63,12 @@ export interface Scheduler {
   stop(opts?: { waitMs?: number }): Promise<void>;
 }
 
-export const consoleLogger: SchedulerLogger = {
-  info: (m) => console.log(`[scheduler] ${m}`),
-  error: (m, err) => console.error(`[scheduler] ${m}`, err instanceof Error ? err.message : (err ?? '')),
+const schedulerLog = log.child({ component: 'scheduler' });
+
+/** The scheduler's lines in the app's log (lib/log.ts). */
+export const appLogger: SchedulerLogger = {
+  info: (m) => schedulerLog.info(m),
+  error: (m, err) => schedulerLog.error({ err }, m),
 };
 
 export function newInstanceId(): string {

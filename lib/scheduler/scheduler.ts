@@ -2,7 +2,7 @@ import type { Cron } from 'croner';
 import { abandonStaleJobs } from '../sync';
 import { abandonStaleClaims, claimOccurrence, finishClaim, heartbeatClaim, recordFirstStart } from './claims';
 import { claimWindowMs, latestOccurrence, nextOccurrence, parseCron, SCHEDULE_NAMES, type ScheduleName } from './schedules';
-import { consoleLogger, newInstanceId, type RunOutcome, type Scheduler, type SchedulerOptions } from './scheduler-types';
+import { appLogger, newInstanceId, type RunOutcome, type Scheduler, type SchedulerOptions } from './scheduler-types';
 import { DEFAULT_TASKS, type ScheduleTask, type TaskResult } from './tasks';
 
 export * from './scheduler-types';
@@ -35,7 +35,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   const tasks: Record<ScheduleName, ScheduleTask> = { ...DEFAULT_TASKS, ...opts.tasks };
   const instanceId = opts.instanceId ?? newInstanceId();
   const clock = opts.clock ?? (() => new Date());
-  const log = opts.log ?? consoleLogger;
+  const log = opts.log ?? appLogger;
   const crons = Object.fromEntries(names.map((n) => [n, parseCron(config.crons[n], config.timezone)])) as Record<ScheduleName, Cron>;
   const window = claimWindowMs(config);
   const heartbeatEveryMs = Math.max(250, Math.floor(config.heartbeatTimeoutMs / 4));
@@ -253,8 +253,11 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     log.info(`Started as ${instanceId}: ${names.map((n) => `${n} "${config.crons[n]}"`).join(', ')} (${config.timezone}).`);
   }
 
-  async function stop(stopOpts: { waitMs?: number } = {}) {
-    if (stopping) return;
+  let stopped: Promise<void> | undefined;
+  /** Idempotent: a second call (the server's shutdown after the signal's) waits for the first. */
+  const stop = (stopOpts: { waitMs?: number } = {}) => (stopped ??= stopNow(stopOpts));
+
+  async function stopNow(stopOpts: { waitMs?: number }) {
     stopping = true;
     shutdown.abort('the instance is shutting down');
     for (const wake of [...wakers]) wake();
@@ -276,7 +279,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     );
   }
 
-  opts.signal?.addEventListener('abort', () => void stop(), { once: true });
+  opts.signal?.addEventListener('abort', () => void stop({ waitMs: opts.stopWaitMs }), { once: true });
 
   return {
     instanceId,

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { Db, DbTx } from '../db/prisma';
+import { log } from '../log';
+import { trackWork } from '../shutdown';
 import { Prisma, type SyncJob } from '../generated/prisma/client';
 import { SyncTrigger } from '../vocabulary';
 import { writeAuditEvent } from './audit';
@@ -27,6 +29,8 @@ import { parseInput, reasonSchema } from './validation';
 export const DEFAULT_BATCH_SIZE = 1000;
 /** JOB_HEARTBEAT_TIMEOUT_SECONDS' default, for callers that pass none. */
 const DEFAULT_HEARTBEAT_TIMEOUT_MS = 120_000;
+
+const jobLog = log.child({ component: 'sync' });
 
 const jobOptionsSchema = z.object({
   trigger: z.enum(SyncTrigger),
@@ -129,7 +133,7 @@ async function runJob<U>(db: Db, job: SyncJob, opts: SyncJobOptions, work: JobWo
         (alive) => (fenced ||= !alive),
         (err: unknown) => {
           // A missed beat is harmless; many in a row let the sweep abandon the job, as it should.
-          console.error(`[sync] job #${job.id}: heartbeat failed`, readableError(err));
+          jobLog.error({ jobId: job.id, error: readableError(err) }, 'heartbeat failed');
         },
       );
     },
@@ -190,12 +194,12 @@ async function closeJob(db: Db, job: SyncJob, actor: Actor): Promise<SyncJobSumm
   const after = { status, synced: ended.synced, failed: ended.failed, reported: ended.reported, conflicts: ended.conflicts };
   await writeAuditEvent(db, { actor, action: 'SYNC_JOB_FINISHED', syncJobId: job.id, after }).catch((err: unknown) => {
     // The job's own row already says how it ended; only the audit trail misses the line.
-    console.error(`[sync] job #${job.id}: could not record SYNC_JOB_FINISHED`, readableError(err));
+    jobLog.error({ jobId: job.id, error: readableError(err) }, 'could not record SYNC_JOB_FINISHED');
   });
   // A point on the trend right after the repairs (the set itself was kept by the judge at each commit).
   await recordHealthSnapshot(db, { source: 'SYNC_JOB' }).catch((err: unknown) => {
     // The next scheduled snapshot stores one instead.
-    console.error(`[sync] job #${job.id}: the closing snapshot failed`, readableError(err));
+    jobLog.error({ jobId: job.id, error: readableError(err) }, 'the closing snapshot failed');
   });
   return toSummary(ended);
 }
@@ -203,7 +207,7 @@ async function closeJob(db: Db, job: SyncJob, actor: Actor): Promise<SyncJobSumm
 /** A cancelled or abandoned job stops where it is: its row already says how it ended. */
 function fencedSummary(row: SyncJob): SyncJobSummary {
   const by = row.status === 'CANCELLED' ? `cancelled by ${row.cancelledBy}` : `marked ${row.status} by another instance`;
-  console.error(`[sync] job #${row.id} was ${by}; it stopped after ${row.done} of ${row.total} pairs, its committed batches kept.`);
+  jobLog.warn({ jobId: row.id, done: row.done, total: row.total }, `job #${row.id} was ${by}; it stopped, its committed batches kept`);
   return toSummary(row);
 }
 
@@ -277,6 +281,6 @@ export async function runSyncJob(
 /** Claims the slot, returns the RUNNING job at once and repairs in the background of this process. */
 export async function startSyncJob(db: Db, opts: SyncJobOptions): Promise<SyncJobSummary> {
   const job = await claimJob(db, opts);
-  void executeJob(db, job, opts, syncWork(db, job, opts.actor, toSummary(job).scope));
+  void trackWork(executeJob(db, job, opts, syncWork(db, job, opts.actor, toSummary(job).scope)));
   return toSummary(job);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Db, DbTx } from '../db/prisma';
+import { trackWork } from '../shutdown';
 import type { SyncJob } from '../generated/prisma/client';
 import { TX_OPTIONS } from './db-errors';
 import { SyncError } from './errors';
@@ -135,7 +136,7 @@ export async function runUndoJob(db: Db, opts: UndoJobOptions): Promise<SyncJobS
 /** Claims the slot, returns the RUNNING undo job at once and undoes in the background of this process. */
 export async function startUndoJob(db: Db, opts: UndoJobOptions): Promise<SyncJobSummary> {
   const { job, original } = await claimUndo(db, opts);
-  void executeJob(db, job, asJob(opts), undoWork(db, job, original, opts.actor));
+  void trackWork(executeJob(db, job, asJob(opts), undoWork(db, job, original, opts.actor)));
   return toSummary(job);
 }
 

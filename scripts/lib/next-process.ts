@@ -1,9 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import pretty from 'pino-pretty';
 
 /**
  * The Next.js server process that `npm start` (the demo) and `npm run serve` (production) run:
- * build when asked, serve, say when it is ready, forward SIGINT/SIGTERM and wait for it to end
+ * build when asked, serve, say when it is ready, pretty-print its JSON log lines (lib/log.ts) when
+ * a terminal runs it (a pipe or a file gets them as they are), forward SIGINT/SIGTERM and wait for it to end
  * (Next.js finishes the requests in flight; the app's shutdown signal stops the scheduler and
  * its job between batches), then run the caller's clean-up.
  */
@@ -47,8 +49,10 @@ export function serveNext(opts: ServeOptions): ChildProcess {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   let announced = false;
+  // Lines that are not JSON (Next.js's own) pass through pino-pretty unchanged.
+  const out = process.stdout.isTTY ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }) : process.stdout;
   child.stdout!.on('data', (chunk: Buffer) => {
-    process.stdout.write(chunk);
+    out.write(chunk);
     if (!announced && /Ready in|Local:/.test(chunk.toString())) {
       announced = true;
       opts.onReady();

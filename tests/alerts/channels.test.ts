@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import type pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   addChannel,
   addressProblem,
@@ -14,6 +14,7 @@ import {
 import { isSyncError } from '../../lib/sync';
 import type { ChannelKind } from '../../lib/vocabulary';
 import { db, rawClient } from '../support/db';
+import { captureLogs } from '../support/logs';
 import { testActor } from '../support/factories';
 import { startHttpReceiver, type HttpReceiver } from '../support/receivers';
 import { countOf, createPairs, deliverAll, deliveryOptions, evaluate, resetAlerts } from './support';
@@ -232,13 +233,7 @@ describe('secrets and tokens stay in', () => {
   });
 
   it('a failing delivery logs no secret, token or URL path, whatever the failure', async () => {
-    const lines: string[] = [];
-    const capture = (...args: unknown[]) => {
-      lines.push(
-        args.map((a) => (a instanceof Error ? `${a.message} ${a.stack} ${JSON.stringify(a.cause ?? null)}` : String(a))).join(' '),
-      );
-    };
-    const spies = (['error', 'warn', 'log', 'info'] as const).map((m) => vi.spyOn(console, m).mockImplementation(capture));
+    const logs = captureLogs();
     // A port nothing listens on: connection refused.
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
@@ -256,14 +251,14 @@ describe('secrets and tokens stay in', () => {
       // And the private network no longer allowed at delivery time: refused before sending.
       await sendTestNotification(db, 'hook', testActor);
       await deliverAll(db, deliveryOptions(undefined, { retryMs: 0, allowPrivateNetwork: false }));
-      expect(lines.length).toBeGreaterThanOrEqual(5);
-      expect(lines.join('\n')).toMatch(/refused|econnrefused/i);
-      expect(leaks(lines.join('\n'))).toEqual([]);
+      expect(logs.lines().filter((l) => l.msg === 'delivery failed').length).toBeGreaterThanOrEqual(5);
+      expect(logs.text()).toMatch(/refused|econnrefused/i);
+      expect(leaks(logs.text())).toEqual([]);
       const rows = (await c.query(`SELECT last_status, last_error FROM deliveries`)).rows;
       expect(rows.every((r) => r.last_status !== null)).toBe(true);
       expect(leaks(JSON.stringify(rows))).toEqual([]);
     } finally {
-      for (const s of spies) s.mockRestore();
+      logs.restore();
     }
   });
 });

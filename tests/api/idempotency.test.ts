@@ -1,7 +1,8 @@
 import type pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson, pruneIdempotencyKeys, requestHash } from '../../lib/api/idempotency';
 import { db, rawClient } from '../support/db';
+import { captureLogs } from '../support/logs';
 import { createLearner as insertLearner, readPairRaw } from '../support/factories';
 import { call, domainSnapshot, expectProblem, newKey, pairPath, routes } from './v1-client';
 
@@ -192,14 +193,14 @@ describe('Idempotency-Key', () => {
     await c.query(`CREATE FUNCTION fail_store() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'simulated crash before the answer is stored'; END $$`);
     await c.query(`CREATE TRIGGER fail_store BEFORE UPDATE ON idempotency_keys FOR EACH ROW EXECUTE FUNCTION fail_store()`);
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const logs = captureLogs();
     try {
       const before = await domainSnapshot(c);
       expectProblem(await progress(id, { xpGained: 10, sessionsCompleted: 1 }, 'crash'), 503);
       expect(await domainSnapshot(c)).toEqual(before);
-      expect(errors).toHaveBeenCalled();
+      expect(logs.lines().some((l) => l.level === 'error' && l.msg === 'api route failed')).toBe(true);
     } finally {
-      errors.mockRestore();
+      logs.restore();
       await c.query(`DROP TRIGGER fail_store ON idempotency_keys; DROP FUNCTION fail_store()`);
     }
     const retry = await progress(id, { xpGained: 10, sessionsCompleted: 1 }, 'crash');

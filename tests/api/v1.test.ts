@@ -1,7 +1,8 @@
 import type pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDb } from '../../lib/db/prisma';
 import { rawClient } from '../support/db';
+import { captureLogs } from '../support/logs';
 import { createLearner as insertLearner, createPair, readPairRaw } from '../support/factories';
 import { call, domainSnapshot, expectProblem, newKey, pairPath, routes } from './v1-client';
 
@@ -289,15 +290,17 @@ describe('the API as a whole', () => {
     const real = g.syncwatchDb;
     const dead = createDb('postgresql://nobody:nothing@127.0.0.1:1/none', { poolSize: 1 });
     g.syncwatchDb = dead;
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const logs = captureLogs();
     try {
       const a = await call(routes.learner.GET, '/learners/1', { token, params: { id: '1' } });
       expectProblem(a, 503);
-      expect(logged).toHaveBeenCalledWith('[api] GET /api/v1/learners/1 failed', expect.anything());
+      const failed = { level: 'error', msg: 'api route failed', where: 'GET /api/v1/learners/1' };
+      expect(logs.lines()).toContainEqual(expect.objectContaining(failed));
+      expect(logs.lines()).toContainEqual(expect.objectContaining({ msg: 'request', path: '/api/v1/learners/1', status: 503 }));
       expect(a.headers.get('retry-after')).toBe('5');
       expect(a.text).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|nobody/);
     } finally {
-      logged.mockRestore();
+      logs.restore();
       g.syncwatchDb = real;
       await dead.$disconnect().catch(() => {});
     }

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { db, rawClient } from '../support/db';
 import { createPairsInBulk, slowLicenseUpdates } from '../support/factories';
+import type * as Shutdown from '@/lib/shutdown';
 
 /**
  * A sync job started from the UI ("Confirm sync", startSyncJobAction) runs in the background of
@@ -13,7 +14,10 @@ import { createPairsInBulk, slowLicenseUpdates } from '../support/factories';
  * the engine are the real ones.
  */
 const process_ = vi.hoisted(() => ({ shutdown: new AbortController() }));
-vi.mock('@/lib/shutdown', () => ({ shutdownSignal: () => process_.shutdown.signal }));
+vi.mock('@/lib/shutdown', async (importOriginal) => ({
+  ...(await importOriginal<typeof Shutdown>()),
+  shutdownSignal: () => process_.shutdown.signal,
+}));
 const session = vi.hoisted(() => ({ current: null as null | { user: { id: string; email: string; role: string } } }));
 vi.mock('next-auth', async (importOriginal) => ({
   ...(await importOriginal<typeof NextAuth>()),
