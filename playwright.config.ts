@@ -54,5 +54,20 @@ export default defineConfig({
       dependencies: ['setup'],
       use: { storageState: storageStateFor('admin') },
     },
+    {
+      // The server's log after every other test of the run wrote to it (e2e/logs.spec.ts).
+      name: 'logs',
+      testMatch: /logs\.spec\.ts$/,
+      dependencies: ['shared-data', 'independent'],
+      workers: 1,
+      use: { storageState: storageStateFor('admin') },
+    },
+    {
+      // Two more servers of the build on a database of their own (created and dropped by the
+      // spec, staff and data of its own): it shares no data with the other projects.
+      name: 'instances',
+      testMatch: /instances\.spec\.ts$/,
+      workers: 1,
+    },
   ],
 });

@@ -4,9 +4,9 @@ import { useId, useState, type FormEvent } from 'react';
 import { ActionForm, useActionForm } from '@/components/ui/action-form';
 import { useToast } from '@/components/ui/toaster';
 import { addStaffAction } from '@/lib/actions/add-staff';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '@/lib/auth/password-policy';
 import { STAFF_ROLES } from '@/lib/vocabulary';
 import { OneTimePassword } from './one-time-password';
+import { PasswordChoice, passwordInput, type PasswordMode } from './password-choice';
 
 /**
  * "Add staff member": email, name, role, and a generated one-time password (shown once) or one
@@ -16,7 +16,7 @@ export function AddStaffForm() {
   const toast = useToast();
   const id = useId();
   const { pending, error, run } = useActionForm();
-  const [mode, setMode] = useState<'generate' | 'set'>('generate');
+  const [mode, setMode] = useState<PasswordMode>('generate');
   const [created, setCreated] = useState<{ email: string; password: string } | null>(null);
 
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
@@ -24,7 +24,7 @@ export function AddStaffForm() {
     const form = event.currentTarget;
     const data = new FormData(form);
     const base = { email: String(data.get('email') ?? ''), name: String(data.get('name') ?? ''), role: String(data.get('role') ?? '') };
-    const input = mode === 'generate' ? { ...base, generate: true } : { ...base, password: String(data.get('password') ?? '') };
+    const input = { ...base, ...passwordInput(mode, data) };
     run(
       form,
       () => addStaffAction(input).catch(() => null),
@@ -67,34 +67,7 @@ export function AddStaffForm() {
           </select>
         </div>
       </div>
-      <fieldset className="checkbox-group">
-        <legend>Initial password</legend>
-        <label className="inline-field">
-          <input type="radio" name="mode" value="generate" checked={mode === 'generate'} onChange={() => setMode('generate')} /> Generate a
-          one-time password
-        </label>
-        <label className="inline-field">
-          <input type="radio" name="mode" value="set" checked={mode === 'set'} onChange={() => setMode('set')} /> Set a password
-        </label>
-      </fieldset>
-      {mode === 'set' ? (
-        <div className="field">
-          <label htmlFor={`${id}-password`}>Password</label>
-          <input
-            id={`${id}-password`}
-            name="password"
-            type="password"
-            required
-            minLength={MIN_PASSWORD_LENGTH}
-            maxLength={MAX_PASSWORD_LENGTH}
-            autoComplete="new-password"
-            aria-describedby={`${id}-password-hint`}
-          />
-          <span id={`${id}-password-hint`} className="hint">
-            At least {MIN_PASSWORD_LENGTH} characters; not a common password, the email or the name
-          </span>
-        </div>
-      ) : null}
+      <PasswordChoice id={id} legend="Initial password" label="Password" mode={mode} onMode={setMode} />
     </ActionForm>
   );
 }

@@ -1,14 +1,17 @@
 'use client';
 
+import { signOut } from 'next-auth/react';
 import { useId, type FormEvent } from 'react';
 import { ActionForm, useActionForm } from '@/components/ui/action-form';
 import { useToast } from '@/components/ui/toaster';
 import { changeOwnPasswordAction } from '@/lib/actions/change-own-password';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '@/lib/auth/password-policy';
+import { signInUrlWith } from '@/lib/auth/sign-in-notice';
 
 /**
  * "Change password" for one's own account: the current password, and the new one twice (checked
- * equal here; the server checks the current one and the policy).
+ * equal here; the server checks the current one and the policy). The change ends the account's
+ * sessions, this one included: the page signs out and lands on /login, which says why.
  */
 export function ChangePasswordForm() {
   const toast = useToast();
@@ -28,7 +31,13 @@ export function ChangePasswordForm() {
     run(
       form,
       () => changeOwnPasswordAction({ currentPassword, newPassword }).catch(() => null),
-      () => toast.success('Password changed.'),
+      async (result) => {
+        toast.success('Password changed.');
+        if (!result.sessionEnded) return;
+        // Clears the (now refused) session cookie, then a full navigation drops every cached page.
+        await signOut({ redirect: false }).catch(() => {});
+        window.location.assign(signInUrlWith('password-changed'));
+      },
     );
   };
 

@@ -4,33 +4,34 @@ import { useState, useTransition } from 'react';
 import { useToast } from '@/components/ui/toaster';
 import { disableStaffAction } from '@/lib/actions/disable-staff';
 import { enableStaffAction } from '@/lib/actions/enable-staff';
-import { resetStaffPasswordAction } from '@/lib/actions/reset-staff-password';
 import { setStaffRoleAction } from '@/lib/actions/set-staff-role';
 import type { StaffDto } from '@/lib/actions/staff-inputs';
 import { STAFF_ROLES, type StaffRole } from '@/lib/vocabulary';
 import { OneTimePassword } from './one-time-password';
+import { ResetPasswordForm } from './reset-password-form';
 
 type Result = { ok: true } | { ok: false; error: { message: string } };
 
 /**
  * A staff row's actions: a role select with "Change role", "Disable" or "Enable", and "Reset
- * password" (a generated one-time password, shown once here). Each names its account for
- * assistive technology; the engine refuses disabling oneself or losing the last ADMIN.
+ * password", which opens its form (a generated one-time password, shown once here, or one the
+ * admin sets). Each names its account for assistive technology; the engine refuses disabling
+ * oneself or losing the last ADMIN.
  */
 export function StaffRowActions({ staff }: { staff: StaffDto }) {
   const toast = useToast();
   const [pending, startTransition] = useTransition();
   const [role, setRole] = useState<StaffRole>(staff.role);
+  const [resetting, setResetting] = useState(false);
   const [reset, setReset] = useState<string | null>(null);
   const { email } = staff;
 
-  const run = (call: () => Promise<Result>, done: string, after?: (r: Result) => void) =>
+  const run = (call: () => Promise<Result>, done: string) =>
     startTransition(async () => {
       const result = await call().catch(() => null);
       if (!result) return void toast.error('The server could not be reached. Try again in a moment.');
       if (!result.ok) return void toast.error(result.error.message);
       toast.success(done);
-      after?.(result);
     });
 
   const changeRole = () => run(() => setStaffRoleAction({ email, role }), `${email} is now ${role}.`);
@@ -39,13 +40,10 @@ export function StaffRowActions({ staff }: { staff: StaffDto }) {
     if (!window.confirm(`Disable ${email}? They can no longer sign in, and their open sessions are refused at once.`)) return;
     run(() => disableStaffAction({ email }), `${email} disabled.`);
   };
-  const resetPassword = () => {
-    if (!window.confirm(`Reset the password of ${email}? Their current password stops working; a one-time password is shown once.`)) return;
-    run(
-      () => resetStaffPasswordAction({ email, generate: true }),
-      `Password of ${email} reset.`,
-      (r) => setReset((r as { generatedPassword?: string | null }).generatedPassword ?? null),
-    );
+  const onReset = (generated: string | null) => {
+    setResetting(false);
+    setReset(generated);
+    toast.success(`Password of ${email} reset.`);
   };
 
   return (
@@ -82,10 +80,18 @@ export function StaffRowActions({ staff }: { staff: StaffDto }) {
         >
           {staff.disabled ? 'Enable' : 'Disable'}
         </button>
-        <button type="button" className="button small" onClick={resetPassword} disabled={pending} aria-label={`Reset password of ${email}`}>
+        <button
+          type="button"
+          className="button small"
+          onClick={() => setResetting((open) => !open)}
+          disabled={pending}
+          aria-expanded={resetting}
+          aria-label={`Reset password of ${email}`}
+        >
           Reset password
         </button>
       </div>
+      {resetting ? <ResetPasswordForm email={email} onReset={onReset} onCancel={() => setResetting(false)} /> : null}
       {reset ? <OneTimePassword email={email} password={reset} onDone={() => setReset(null)} /> : null}
     </>
   );

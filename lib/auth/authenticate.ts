@@ -23,11 +23,16 @@ export class LoginThrottledError extends Error {
 let dummyHash: Promise<string> | undefined;
 const getDummyHash = () => (dummyHash ??= hashPassword('syncwatch-timing-equaliser'));
 
+/** A staff member who just signed in, with the account's session version for the token (lib/auth/session.ts). */
+export interface SignedInStaff extends Staff {
+  sessionVersion: number;
+}
+
 /**
  * Checks staff credentials. Returns the staff member, or null for any failure (unknown email,
  * wrong password, a STUDENT, no password set): the caller shows one generic message.
  */
-export async function authenticateStaff(input: unknown, ip: string | null): Promise<Staff | null> {
+export async function authenticateStaff(input: unknown, ip: string | null): Promise<SignedInStaff | null> {
   const parsed = credentialsSchema.safeParse(input);
   if (!parsed.success) return null;
   const { email, password } = parsed.data;
@@ -50,5 +55,5 @@ export async function authenticateStaff(input: unknown, ip: string | null): Prom
     return null;
   }
   await guard.recordSuccess(attempt);
-  return { id: user.id, email: user.email, role: user.role };
+  return { id: user.id, email: user.email, role: user.role, sessionVersion: user.sessionVersion };
 }

@@ -1,6 +1,7 @@
 import 'server-only';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { env } from '@/lib/env';
+import { log } from '@/lib/log';
 import { getCurrentStaff } from './session';
 
 /**
@@ -12,6 +13,8 @@ import { getCurrentStaff } from './session';
  * working only from a signed-in browser. The token is compared in constant time: both sides are
  * hashed to 32 bytes first, so neither the content nor the length leaks through timing.
  */
+
+const authLog = log.child({ component: 'monitor-auth' });
 
 export type MonitorAccess = { ok: true; via: 'token' } | { ok: true; via: 'session'; staffId: number } | { ok: false };
 
@@ -37,7 +40,7 @@ export async function authorizeMonitor(request: Request): Promise<MonitorAccess>
     staff = await getCurrentStaff();
   } catch (err) {
     // No session context or an unreadable cookie: not signed in.
-    console.error('[monitor-auth] session lookup failed', err instanceof Error ? err.message : err);
+    authLog.error({ err }, 'session lookup failed');
     return { ok: false };
   }
   if (staff && (staff.role === 'VIEWER' || staff.role === 'ADMIN')) return { ok: true, via: 'session', staffId: staff.id };

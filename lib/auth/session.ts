@@ -1,7 +1,9 @@
 import 'server-only';
 import { cache } from 'react';
 import { getServerSession } from 'next-auth';
+import { z } from 'zod';
 import { getDb } from '@/lib/db/server';
+import { log } from '@/lib/log';
 import { writeAuditEvent } from '@/lib/sync';
 import { SyncError } from '@/lib/sync/errors';
 import type { Actor } from '@/lib/sync/types';
@@ -13,17 +15,28 @@ import { isStaffRole, roleAtLeast, type Staff, type StaffRole } from './roles';
  * The one authorization helper. Every page, server action and route handler calls it; the proxy
  * only redirects signed-out visitors. The session token says who someone is; what they may do
  * is read from the database on each request, so a demoted, disabled or deleted account loses its
- * power at once, whatever its token says.
+ * power at once, whatever its token says. So does a session issued before the account's password
+ * was reset or changed: the token's session version is no longer the account's.
  */
 
 export type { Staff, StaffRole } from './roles';
 
-async function readSession(): Promise<{ id: number; email: string } | null> {
-  const session = await getServerSession(authOptions);
-  const id = Number(session?.user?.id);
-  const email = session?.user?.email;
-  if (!Number.isSafeInteger(id) || id <= 0 || !email) return null;
-  return { id, email };
+const authLog = log.child({ component: 'auth' });
+
+/**
+ * What authorization takes from a (signed, unexpired) session: the account id, the email and the
+ * session version recorded at sign-in. A token without a version was issued before versions
+ * existed, when every account had version 1; any reset since has bumped the account past it.
+ */
+const sessionSchema = z.object({
+  user: z.object({ id: z.coerce.number().int().positive(), email: z.string().min(1) }),
+  sessionVersion: z.number().int().min(1).default(1),
+});
+
+async function readSession(): Promise<{ id: number; email: string; sessionVersion: number } | null> {
+  const parsed = sessionSchema.safeParse(await getServerSession(authOptions));
+  if (!parsed.success) return null;
+  return { id: parsed.data.user.id, email: parsed.data.user.email, sessionVersion: parsed.data.sessionVersion };
 }
 
 async function readCurrentStaff(): Promise<Staff | null> {
@@ -31,10 +44,12 @@ async function readCurrentStaff(): Promise<Staff | null> {
   if (!session) return null;
   const user = await getDb().user.findUnique({
     where: { id: session.id },
-    select: { id: true, email: true, role: true, disabledAt: true },
+    select: { id: true, email: true, role: true, disabledAt: true, sessionVersion: true },
   });
-  // The id must still belong to the account that signed in (not a recreated one), still staff and not disabled.
+  // The id must still belong to the account that signed in (not a recreated one), still staff,
+  // not disabled, and the session must not predate a password reset or change.
   if (!user || user.email !== session.email || !isStaffRole(user.role) || user.disabledAt) return null;
+  if (user.sessionVersion !== session.sessionVersion) return null;
   return { id: user.id, email: user.email, role: user.role };
 }
 
@@ -62,7 +77,7 @@ export async function requireRole(minimum: StaffRole, context: { action: Attempt
     });
   } catch (err) {
     // The refusal stands even when it cannot be recorded.
-    console.error('[auth] could not record ACCESS_DENIED', err);
+    authLog.error({ err }, 'could not record ACCESS_DENIED');
   }
   throw new SyncError('FORBIDDEN', staff ? `This requires the ${minimum} role.` : 'You are signed out. Sign in again to continue.');
 }

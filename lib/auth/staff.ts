@@ -14,8 +14,10 @@ import { checkPassword, MAX_PASSWORD_LENGTH, passwordSchema } from './password-p
  * Staff accounts (issue 16): add, list, change role, disable, re-enable, reset a password, change
  * one's own. Used by `syncwatch users` and the staff settings pages. Every change is audited
  * (never a password or a hash) and serialized by one advisory lock, so that two admins disabling
- * each other at once cannot leave the deployment without an enabled ADMIN. The role and
- * disabled_at are re-read on every request (lib/auth/session.ts), so a change applies at once.
+ * each other at once cannot leave the deployment without an enabled ADMIN. The role,
+ * disabled_at and session_version are re-read on every request (lib/auth/session.ts), so a change
+ * applies at once; a password reset or change, and disabling, bump session_version, ending the
+ * account's open sessions.
  */
 
 export const staffRoleSchema = z.enum(STAFF_ROLES, { error: `must be one of ${STAFF_ROLES.join(', ')}` });
@@ -152,7 +154,9 @@ export async function setStaffRole(db: Db, email: string, role: StaffRole, actor
 
 /**
  * Disables a staff account: it can no longer sign in and its open sessions are refused on their
- * next request. CONFLICT for one's own account, an account already disabled, or the last ADMIN.
+ * next request. The session version is bumped too, so re-enabling the account does not revive
+ * them: it signs in afresh. CONFLICT for one's own account, an account already disabled, or the
+ * last ADMIN.
  */
 export async function disableStaff(db: Db, email: string, actor: Actor): Promise<StaffInfo> {
   const v = parseInput(staffEmailSchema, { email });
@@ -163,7 +167,7 @@ export async function disableStaff(db: Db, email: string, actor: Actor): Promise
     if (before.disabled) throw new SyncError('CONFLICT', `${before.email} is already disabled.`);
     await keepAnAdmin(tx, before, 'disable');
     // The database's clock, as every instance reads it.
-    await tx.$executeRaw`UPDATE users SET disabled_at = now() WHERE id = ${before.id}`;
+    await tx.$executeRaw`UPDATE users SET disabled_at = now(), session_version = session_version + 1 WHERE id = ${before.id}`;
     const after = toInfo(await tx.user.findUniqueOrThrow({ where: { id: before.id }, select: INFO }));
     await writeAuditEvent(tx, { actor, action: 'STAFF_DISABLED', userId: after.id, before: snapshot(before), after: snapshot(after) });
     return after;
@@ -183,7 +187,10 @@ export async function enableStaff(db: Db, email: string, actor: Actor): Promise<
   }, TX_OPTIONS);
 }
 
-/** Sets another account's password (an admin, or the CLI for a lost one). */
+/**
+ * Sets another account's password (an admin, or the CLI for a lost one). The same statement bumps
+ * the account's session version, so every session it has open is refused on its next request.
+ */
 export async function resetStaffPassword(db: Db, email: string, password: string, actor: Actor): Promise<StaffInfo> {
   const v = parseInput(resetStaffPasswordSchema, { email, password });
   const target = await db.user.findUnique({ where: { email: v.email }, select: { name: true } });
@@ -192,7 +199,7 @@ export async function resetStaffPassword(db: Db, email: string, password: string
   return db.$transaction(async (tx) => {
     await lockStaff(tx);
     const staff = await findStaff(tx, v.email);
-    await tx.user.update({ where: { id: staff.id }, data: { passwordHash } });
+    await tx.user.update({ where: { id: staff.id }, data: { passwordHash, sessionVersion: { increment: 1 } } });
     await writeAuditEvent(tx, { actor, action: 'STAFF_PASSWORD_RESET', userId: staff.id, after: snapshot(staff) });
     return staff;
   }, TX_OPTIONS);
@@ -201,6 +208,8 @@ export async function resetStaffPassword(db: Db, email: string, password: string
 /**
  * A staff member changes their own password, giving the current one. VALIDATION when the
  * current password is wrong or the new one breaks the policy; NOT_FOUND for no such enabled account.
+ * The session version is bumped with it: every session of the account ends, the one that asked
+ * included (the page signs it out and asks to sign in with the new password).
  */
 export async function changeOwnPassword(db: Db, userId: number, currentPassword: string, newPassword: string): Promise<void> {
   const v = parseInput(changeOwnPasswordSchema, { userId, currentPassword, newPassword });
@@ -221,7 +230,10 @@ export async function changeOwnPassword(db: Db, userId: number, currentPassword:
   const staff = toInfo(user);
   await db.$transaction(async (tx) => {
     // Only while the hash is still the one that was verified: two changes at once cannot both win.
-    const { count } = await tx.user.updateMany({ where: { id: user.id, passwordHash: user.passwordHash }, data: { passwordHash } });
+    const { count } = await tx.user.updateMany({
+      where: { id: user.id, passwordHash: user.passwordHash },
+      data: { passwordHash, sessionVersion: { increment: 1 } },
+    });
     if (count === 0) throw new SyncError('CONFLICT', 'The password was changed meanwhile; sign in again and retry.');
     await writeAuditEvent(tx, {
       actor: { label: user.email, userId: user.id, source: 'ADMIN' },

@@ -16,7 +16,9 @@ import type { Actor } from '@/lib/sync/types';
 import { db, expectRefused, rawClient } from '../support/db';
 
 // The next-auth session is the only thing faked: roles and disabled_at come from the real database.
-const session = vi.hoisted(() => ({ current: null as null | { user: { id: string; email: string; role: string } } }));
+const session = vi.hoisted(() => ({
+  current: null as null | { user: { id: string; email: string; role: string }; sessionVersion?: number },
+}));
 vi.mock('next-auth', async (importOriginal) => ({
   ...(await importOriginal<typeof NextAuth>()),
   getServerSession: async () => session.current,
@@ -42,7 +44,10 @@ async function refusal(p: Promise<unknown>, code: SyncErrorCode): Promise<string
 
 const add = (email: string, role: 'ADMIN' | 'VIEWER', password = PASSWORD) =>
   addStaff(db, { email, name: email.split('@')[0]!, role, password }, CLI);
-const signInAs = (u: { id: number; email: string }) => (session.current = { user: { id: String(u.id), email: u.email, role: 'ADMIN' } });
+const signInAs = (u: { id: number; email: string }, sessionVersion?: number) =>
+  (session.current = { user: { id: String(u.id), email: u.email, role: 'ADMIN' }, sessionVersion });
+const sessionVersion = async (id: number) =>
+  (await db.user.findUniqueOrThrow({ where: { id }, select: { sessionVersion: true } })).sessionVersion;
 const events = (action: string, userId: number) =>
   db.auditEvent.findMany({
     where: { action, userId },
@@ -121,7 +126,7 @@ describe('roles', () => {
 });
 
 describe('disable and enable', () => {
-  it('a disabled account cannot sign in, its session is refused, and both work again once enabled', async () => {
+  it('a disabled account cannot sign in, its session is refused for good, and it signs in again once enabled', async () => {
     const ada = await add('ada@example.org', 'ADMIN');
     const bob = await add('bob@example.org', 'VIEWER');
     signInAs(bob);
@@ -134,7 +139,12 @@ describe('disable and enable', () => {
     expect(await refusal(disableStaff(db, bob.email, CLI), 'CONFLICT')).toMatch(/already disabled/);
 
     await enableStaff(db, bob.email, CLI);
-    await expect(authenticateStaff({ email: bob.email, password: PASSWORD }, null)).resolves.toMatchObject({ id: bob.id });
+    // Re-enabled, the account signs in afresh: disabling bumped the session version, so the
+    // session from before stays refused.
+    await refusal(requireRole('VIEWER', { action: 'VIEW_DASHBOARD', fresh: true }), 'FORBIDDEN');
+    const again = await authenticateStaff({ email: bob.email, password: PASSWORD }, null);
+    expect(again).toMatchObject({ id: bob.id, sessionVersion: 2 });
+    signInAs(bob, again!.sessionVersion);
     await expect(requireRole('VIEWER', { action: 'VIEW_DASHBOARD', fresh: true })).resolves.toMatchObject({ id: bob.id });
     expect(await refusal(enableStaff(db, bob.email, CLI), 'CONFLICT')).toMatch(/not disabled/);
 
@@ -193,9 +203,11 @@ describe('passwords', () => {
     const fresh = generatePassword();
     await resetStaffPassword(db, bob.email, fresh, CLI);
     await expect(authenticateStaff({ email: bob.email, password: PASSWORD }, null)).resolves.toBeNull();
-    await expect(authenticateStaff({ email: bob.email, password: fresh }, null)).resolves.toMatchObject({ id: bob.id });
+    // The new password signs in with the new session version (the reset ended the older sessions).
+    await expect(authenticateStaff({ email: bob.email, password: fresh }, null)).resolves.toMatchObject({ id: bob.id, sessionVersion: 2 });
     expect(await refusal(resetStaffPassword(db, bob.email, 'bob@example.org', CLI), 'VALIDATION')).toMatch(/email/);
     await refusal(resetStaffPassword(db, 'nobody@example.org', fresh, CLI), 'NOT_FOUND');
+    expect(await sessionVersion(bob.id)).toBe(2);
     const audit = await events('STAFF_PASSWORD_RESET', bob.id);
     expect(audit).toHaveLength(1);
     expect(JSON.stringify(audit)).not.toContain(fresh);
@@ -207,7 +219,9 @@ describe('passwords', () => {
     expect(await refusal(changeOwnPassword(db, ada.id, 'wrong-password-here', next), 'VALIDATION')).toMatch(/current password/);
     expect(await refusal(changeOwnPassword(db, ada.id, PASSWORD, PASSWORD), 'VALIDATION')).toMatch(/differ/);
     expect(await refusal(changeOwnPassword(db, ada.id, PASSWORD, 'qwerty123456'), 'VALIDATION')).toMatch(/common/);
+    expect(await sessionVersion(ada.id)).toBe(1);
     await changeOwnPassword(db, ada.id, PASSWORD, next);
+    expect(await sessionVersion(ada.id)).toBe(2);
     const row = await db.user.findUniqueOrThrow({ where: { id: ada.id }, select: { passwordHash: true } });
     expect(await verifyPassword(row.passwordHash!, next)).toBe(true);
     expect(await events('STAFF_PASSWORD_CHANGED', ada.id)).toEqual([

@@ -18,6 +18,8 @@ let c: pg.Client;
 const staffRows = async () =>
   (await c.query(`SELECT email, role, disabled_at IS NOT NULL AS disabled FROM users WHERE role <> 'STUDENT' ORDER BY email`)).rows;
 const hashOf = async (email: string) => (await c.query(`SELECT password_hash FROM users WHERE email = $1`, [email])).rows[0]?.password_hash;
+const sessionVersionOf = async (email: string) =>
+  (await c.query(`SELECT session_version FROM users WHERE email = $1`, [email])).rows[0]?.session_version;
 
 beforeAll(async () => {
   c = await rawClient();
@@ -123,10 +125,19 @@ describe('syncwatch users', () => {
     expect(enable.code, enable.stderr).toBe(0);
     expect((await staffRows())[0]).toMatchObject({ disabled: false });
 
+    // The disable ended the account's sessions (version 2). A weak password changes nothing; a
+    // good one sets it and bumps the session version again, which ends the sessions since.
     const next = 'second-admin-passphrase-99';
+    expect(await sessionVersionOf('root@example.org')).toBe(2);
+    const weak = await syncwatchWithInput('admin-demo-password\n', 'users', 'reset-password', 'root@example.org', '--password-stdin');
+    expect(weak.code).toBe(2);
+    expect(weak.stderr).toMatch(/demo password/);
+    expect(await sessionVersionOf('root@example.org')).toBe(2);
     const reset = await syncwatchWithInput(`${next}\r\n`, 'users', 'reset-password', 'root@example.org', '--password-stdin');
     expect(reset.code, reset.stderr).toBe(0);
     expect(await verifyPassword(await hashOf('root@example.org'), next)).toBe(true);
+    expect(await sessionVersionOf('root@example.org')).toBe(3);
+    expect(await sessionVersionOf('viewer@example.org')).toBe(1);
     const actions = await db.auditEvent.findMany({
       where: { action: { startsWith: 'STAFF_' } },
       orderBy: { id: 'asc' },

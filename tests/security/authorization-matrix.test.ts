@@ -179,6 +179,7 @@ describe.each(IDENTITIES)('%s', (identity) => {
         async () => (await import('@/app/api/health/integrity/route')).GET(new Request('http://t.local/api/health/integrity')),
       ],
       ['/api/metrics', async () => (await import('@/app/api/metrics/route')).GET(new Request('http://t.local/api/metrics'))],
+      ['/api/session', async () => (await import('@/app/api/session/route')).GET(new Request('http://t.local/api/session'))],
       [
         '/api/dashboard/trend',
         async () => (await import('@/app/api/dashboard/trend/route')).GET(new Request('http://t.local/api/dashboard/trend?range=30d')),

@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { LoginForm } from '@/components/layout/login-form';
 import { getCurrentStaff } from '@/lib/auth/session';
+import { signInNotice } from '@/lib/auth/sign-in-notice';
 
 export const metadata: Metadata = { title: 'Sign in' };
 
@@ -17,11 +18,17 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
   const callbackUrl = safeCallback(params.callbackUrl);
   // Already signed in as staff (role re-read from the database): nothing to do here.
   if (await getCurrentStaff()) redirect(callbackUrl);
+  const notice = signInNotice(params.notice);
   return (
     <main id="main" className="login-page">
       <div className="login-card">
         <h1>SyncWatch</h1>
         <p className="muted">Sign in with your staff account.</p>
+        {notice ? (
+          <p className="notice" role="status">
+            {notice}
+          </p>
+        ) : null}
         <LoginForm callbackUrl={callbackUrl} initialError={params.error ? 'CredentialsSignin' : null} />
       </div>
     </main>
