@@ -58,6 +58,9 @@ const CREDENTIAL_PATTERNS: [RegExp, string][] = [
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@"']*:)[^\s@/"']+@/gi, `$1${REDACTED}@`],
 ];
 
+/** Configured values shorter than this are not scrubbed by value (see secretValues). */
+const MIN_SCRUBBED_LENGTH = 12;
+
 function secretValues(source: Record<string, string | undefined>): string[] {
   const values = [source.NEXTAUTH_SECRET, source.MONITOR_TOKEN, source.SEED_ADMIN_PASSWORD, source.SEED_VIEWER_PASSWORD];
   for (const url of [source.DATABASE_URL, source.SMTP_URL]) {
@@ -67,8 +70,9 @@ function secretValues(source: Record<string, string | undefined>): string[] {
       // not a URL: lib/env.ts refuses it at start
     }
   }
-  // Short values would scrub ordinary words; the configuration refuses secrets under 16 characters anyway.
-  return [...new Set(values.filter((v): v is string => !!v && v.length >= 8))].sort((a, b) => b.length - a.length);
+  // Shorter values would scrub ordinary words (a dev database's password "syncwatch" is in every
+  // email of the demo): they are left to the patterns. The app's own secrets have 16+ characters.
+  return [...new Set(values.filter((v): v is string => !!v && v.length >= MIN_SCRUBBED_LENGTH))].sort((a, b) => b.length - a.length);
 }
 
 /** Removes the configured secrets and anything credential-shaped from one serialized line. */

@@ -105,7 +105,10 @@ async function main(argv: string[]): Promise<number> {
 function describe(err: unknown): string {
   const e = err as { code?: string; message?: string };
   if (e?.code === 'P2021' || /relation .* does not exist/i.test(e?.message ?? '')) {
-    return 'the database has no SyncWatch tables yet. Run `npm start` or `npm run db:migrate` first.';
+    return (
+      'the database has no SyncWatch tables yet. Apply the migrations first: `npm run db:migrate` (on DATABASE_URL), ' +
+      'or start `npm run serve` once; for the demo, `npm start`.'
+    );
   }
   return (e?.message ?? String(err)).split('\n').filter(Boolean).at(-1) ?? 'unexpected error';
 }

