@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { fmtMs } from './stats';
+import { setNoteTriggers } from './triggers';
 
 /**
  * The benchmark's data set, built set-based in PostgreSQL (generate_series, no row-by-row
@@ -60,6 +61,27 @@ const PAIRS_SQL = `
   FROM generate_series($1::int, $2::int) AS g
   JOIN specializations s ON s.id = (ARRAY['PLAYER', 'PLAYER', 'COACH', 'INTERNSHIP'])[1 + g % 4]`;
 
+/**
+ * How learner g's id is laid out: dense (id = g, the default) or with gaps, learners in runs of
+ * `run` consecutive ids each followed by `gap` unused ids (id = g + floor((g - 1) / run) * gap).
+ * The desync mix and the specializations stay keyed by g, so a data set with gaps has the same
+ * desyncs as the dense one. Used to measure the full audit's paths for gaps in the ids.
+ */
+export interface IdLayout {
+  run: number;
+  gap: number;
+}
+
+/** The SQL of learner `g`'s id (an int expression of `g`) under `layout`. */
+export function idSql(g: string, layout?: IdLayout): string {
+  return layout ? `(${g} + ((${g} - 1) / ${layout.run}) * ${layout.gap})` : g;
+}
+
+/** Learner g's id under `layout`. */
+export function idOf(g: number, layout?: IdLayout): number {
+  return layout ? g + Math.floor((g - 1) / layout.run) * layout.gap : g;
+}
+
 /** Learners per build statement: the unit of the progress lines and of the estimate. */
 const CHUNK = 1_000_000;
 
@@ -71,8 +93,14 @@ const CHUNK = 1_000_000;
  * construction (the suite's full audit afterwards checks it: its drift must be 0). Falls back to
  * the plain path, triggers on, where the role cannot be set (not a superuser).
  */
-export async function buildDataset(c: pg.Client, pairs: number, log: (m: string) => void = () => {}): Promise<void> {
+export async function buildDataset(
+  c: pg.Client,
+  pairs: number,
+  log: (m: string) => void = () => {},
+  opts: { layout?: IdLayout } = {},
+): Promise<void> {
   const s = stride(pairs);
+  const id = (g: string) => idSql(g, opts.layout);
   await c.query(
     `TRUNCATE current_desyncs, health_checks, sync_job_items, sync_jobs, audit_events, pair_events, sw_pending, sw_pending_tx,
               sw_count_deltas, specialization_progress, user_licenses, users
@@ -90,14 +118,14 @@ export async function buildDataset(c: pg.Client, pairs: number, log: (m: string)
       await c.query(`SET LOCAL synchronous_commit = off`);
       await c.query(
         `INSERT INTO users (id, email, name, role, created_at)
-         SELECT g, 'learner' || g || '@bench.test', 'Bench Learner ' || g, 'STUDENT', now() - interval '400 days'
+         SELECT ${id('g')}, 'learner' || g || '@bench.test', 'Bench Learner ' || g, 'STUDENT', now() - interval '400 days'
          FROM generate_series($1::int, $2::int) AS g`,
         [lo, hi],
       );
       await c.query(
         `INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions,
                                               created_at, updated_at)
-         SELECT t.g, t.spec, t.lvl, r.xp_required + t.g % 997, r.sessions_required + t.g % 3,
+         SELECT ${id('t.g')}, t.spec, t.lvl, r.xp_required + t.g % 997, r.sessions_required + t.g % 3,
                 now() - interval '300 days', now() - interval '30 days'
          FROM (${PAIRS_SQL}) t JOIN level_requirements r ON r.specialization_id = t.spec AND r.level = t.lvl
          WHERE t.g % $3::int <> 17`,
@@ -105,7 +133,7 @@ export async function buildDataset(c: pg.Client, pairs: number, log: (m: string)
       );
       await c.query(
         `INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at, created_at, updated_at)
-         SELECT t.g, t.spec,
+         SELECT ${id('t.g')}, t.spec,
                 CASE WHEN t.g % $4::int = 7 THEN CASE WHEN t.lvl = 1 THEN 2 ELSE t.lvl - 1 END ELSE t.lvl END,
                 now() - interval '300 days', now() - interval '300 days', now() - interval '30 days'
          FROM (${PAIRS_SQL}) t
@@ -125,7 +153,7 @@ export async function buildDataset(c: pg.Client, pairs: number, log: (m: string)
   } finally {
     if (replica) await c.query(`RESET session_replication_role`);
   }
-  await c.query(`SELECT setval(pg_get_serial_sequence('users', 'id'), $1::int)`, [pairs]);
+  await c.query(`SELECT setval(pg_get_serial_sequence('users', 'id'), $1::int)`, [idOf(pairs, opts.layout)]);
   if (replica) await noteBuiltState(c);
   const vacuum = performance.now();
   await c.query('VACUUM ANALYZE users, specialization_progress, user_licenses');
@@ -189,6 +217,130 @@ export async function reinjectDesyncs(c: pg.Client, pairs: number): Promise<void
     await c.query('ROLLBACK').catch(() => {});
     throw err;
   }
+}
+
+/** The application_name of the churn's writes: the judge records them as the writer sql:bench-legacy. */
+const CHURN_WRITER = 'bench-legacy';
+
+/** SQL of learner g's specialization (the same rule as PAIRS_SQL). */
+const SPEC_OF_G = (g: string) => `(ARRAY['PLAYER', 'PLAYER', 'COACH', 'INTERNSHIP'])[1 + ${g} % 4]`;
+
+export interface Churn {
+  /** Whether the note triggers saw the churn (false: they were off, as for a writer that bypasses them). */
+  judged: boolean;
+  /** Consistent pairs made level mismatches. */
+  broke: number;
+  /** Desyncs of the set repaired, by kind. */
+  healed: { LEVEL_MISMATCH: number; MISSING_LICENSE: number; MISSING_PROGRESS: number };
+  /** Desynced pairs in the tables after the churn (judged: the entries of current_desyncs after its commit). */
+  desyncs: number;
+}
+
+/**
+ * Churn between two measurements, as a legacy writer's raw SQL would make it, in one transaction:
+ * about `share` of the pairs change, half of them desyncs of the set healed at random (a license
+ * moved to the progress level, a missing license or progress created), capped at half of the set,
+ * the rest consistent pairs picked at random broken (the license one level off, as the data set's
+ * own mismatches). Judged at commit by default; with `judged: false` the note triggers are off
+ * for it (as for a writer that bypasses them), so the set no longer matches the tables until a
+ * full audit re-judges the difference. The set must match the tables when it is called. Works on
+ * the dense layout; undoChurn puts the data set back as built.
+ */
+export async function churnPairs(c: pg.Client, pairs: number, opts: { share?: number; judged?: boolean } = {}): Promise<Churn> {
+  const judged = opts.judged ?? true;
+  const budget = Math.max(2, Math.round(pairs * (opts.share ?? 0.01)));
+  const { rows: set } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM current_desyncs`);
+  const heal = Math.min(Math.floor(budget / 2), Math.floor(set[0]!.n / 2));
+  const picks = new Set<number>();
+  for (let tries = 0; picks.size < budget - heal && tries < budget * 20; tries++) {
+    const g = 1 + Math.floor(Math.random() * pairs);
+    if (isConsistent(g, pairs)) picks.add(g);
+  }
+  if (!judged) await setNoteTriggers(c, false);
+  try {
+    const w = await writeChurn(c, heal, [...picks]);
+    const healed = w.healed.LEVEL_MISMATCH + w.healed.MISSING_LICENSE + w.healed.MISSING_PROGRESS;
+    const { rows: after } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM current_desyncs`);
+    return { judged, ...w, desyncs: judged ? after[0]!.n : set[0]!.n - healed + w.broke };
+  } finally {
+    if (!judged) await setNoteTriggers(c, true);
+  }
+}
+
+async function writeChurn(c: pg.Client, heal: number, picks: number[]): Promise<Omit<Churn, 'judged' | 'desyncs'>> {
+  await c.query('BEGIN');
+  try {
+    await c.query(`SET LOCAL application_name = '${CHURN_WRITER}'`);
+    const { rows: chosen } = await c.query<{ user_id: number; spec: string; kind: string }>(
+      `SELECT user_id, specialization_id AS spec, kind::text FROM current_desyncs
+       WHERE kind IN ('LEVEL_MISMATCH', 'MISSING_LICENSE', 'MISSING_PROGRESS') ORDER BY random() LIMIT $1`,
+      [heal],
+    );
+    const of = (kind: string) => {
+      const r = chosen.filter((x) => x.kind === kind);
+      return [r.map((x) => x.user_id), r.map((x) => x.spec)];
+    };
+    const mismatch = await c.query(
+      `UPDATE user_licenses l SET current_level = p.current_level
+       FROM unnest($1::int[], $2::text[]) AS t(u, s) JOIN specialization_progress p ON p.user_id = t.u AND p.specialization_id = t.s
+       WHERE l.user_id = t.u AND l.specialization_id = t.s AND l.current_level <> p.current_level`,
+      of('LEVEL_MISMATCH'),
+    );
+    const license = await c.query(
+      `INSERT INTO user_licenses (user_id, specialization_id, current_level, started_at)
+       SELECT p.user_id, p.specialization_id, p.current_level, now() - interval '300 days'
+       FROM unnest($1::int[], $2::text[]) AS t(u, s) JOIN specialization_progress p ON p.user_id = t.u AND p.specialization_id = t.s
+       ON CONFLICT DO NOTHING`,
+      of('MISSING_LICENSE'),
+    );
+    const progress = await c.query(
+      `INSERT INTO specialization_progress (user_id, specialization_id, current_level, total_xp, completed_sessions)
+       SELECT l.user_id, l.specialization_id, l.current_level, r.xp_required, r.sessions_required
+       FROM unnest($1::int[], $2::text[]) AS t(u, s) JOIN user_licenses l ON l.user_id = t.u AND l.specialization_id = t.s
+       JOIN level_requirements r ON r.specialization_id = l.specialization_id AND r.level = l.current_level
+       ON CONFLICT DO NOTHING`,
+      of('MISSING_PROGRESS'),
+    );
+    const broke = await c.query(
+      `UPDATE user_licenses l SET current_level = CASE WHEN p.current_level = 1 THEN 2 ELSE p.current_level - 1 END
+       FROM unnest($1::int[]) AS t(g) JOIN specialization_progress p ON p.user_id = t.g AND p.specialization_id = ${SPEC_OF_G('t.g')}
+       WHERE l.user_id = t.g AND l.specialization_id = p.specialization_id AND l.current_level = p.current_level`,
+      [picks],
+    );
+    await c.query('COMMIT');
+    return {
+      broke: broke.rowCount ?? 0,
+      healed: { LEVEL_MISMATCH: mismatch.rowCount ?? 0, MISSING_LICENSE: license.rowCount ?? 0, MISSING_PROGRESS: progress.rowCount ?? 0 },
+    };
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Puts the data set back as built after churnPairs (not timed; the set must match the tables): the
+ * level mismatches of learners the data set has consistent are healed (found through the set), then
+ * reinjectDesyncs puts back the data set's own desyncs the churn healed.
+ */
+export async function undoChurn(c: pg.Client, pairs: number): Promise<void> {
+  const s = stride(pairs);
+  await c.query('BEGIN');
+  try {
+    await c.query(`SET LOCAL application_name = '${CHURN_WRITER}'`);
+    await c.query(
+      `UPDATE user_licenses l SET current_level = p.current_level
+       FROM current_desyncs d JOIN specialization_progress p ON p.user_id = d.user_id AND p.specialization_id = d.specialization_id
+       WHERE d.kind = 'LEVEL_MISMATCH' AND d.user_id % $1::int <> 7
+         AND l.user_id = d.user_id AND l.specialization_id = d.specialization_id AND l.current_level <> p.current_level`,
+      [100 * s],
+    );
+    await c.query('COMMIT');
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+  await reinjectDesyncs(c, pairs);
 }
 
 /** Desyncs in the tables now (one FULL JOIN of level and presence), and entries in the set. */

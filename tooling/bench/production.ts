@@ -5,10 +5,11 @@ import { hashPassword } from '../../lib/auth/password';
 import { createDb } from '../../lib/db/prisma';
 import { measureApiWrites } from './api-writes';
 import { CALLERS } from './coupled-writes';
-import { dashboardFigures, measureDashboardLoad, readDashboard, warmUp } from './dashboard';
+import { dashboardFigures, measureDashboardLoad, measureOpenLoop, readDashboard, serverDatabaseUrl, warmUp } from './dashboard';
 import { reinjectDesyncs, totalDesyncs } from './dataset';
 import type { FreshnessFigures, SseTarget } from './freshness';
 import { log } from './log';
+import { measureMassDesync, type MassDesyncFigures } from './mass-desync';
 import { cronAt, memoryFigures, waitForScheduledSync } from './memory';
 import { buildIfStale, sampleRss, signIn, startServer } from './server';
 import { fmtMs, round, sleep } from './stats';
@@ -16,9 +17,10 @@ import { fmtMs, round, sleep } from './stats';
 /**
  * What needs the production server (.next-bench): on a first server with the default health
  * schedule (the sync and the audit moved out of the way), the dashboard under load, the write
- * API, and the event stream's part of the freshness figure (1b, run by the caller); on a second
- * one, the RSS during a scheduled sync job. `freshnessOnly` (the 10M run) starts only the first
- * server and measures only the freshness there.
+ * API, and the event stream's and the dashboard page's parts of the freshness figure (1b, 1c, run
+ * by the caller); on a second one, the RSS during a scheduled sync job, then (`massDesync`, the 1M
+ * run) during the mass desync (mass-desync.ts). `freshnessOnly` (the 10M run) starts only the
+ * first server and measures only the freshness there.
  */
 
 const STAFF_EMAIL = 'bench-admin@syncwatch.bench';
@@ -55,6 +57,8 @@ export async function measureServer(opts: {
   runs: number;
   freshnessOnly: boolean;
   freshness: (sse: SseTarget) => Promise<FreshnessFigures>;
+  /** Also the mass desync (10% and 50% of the pairs) on server 2, after its sync job (the 1M run). */
+  massDesync?: boolean;
 }) {
   const { c, url, pairs, logDir, runs, freshnessOnly } = opts;
   log('Production build (.next-bench; rebuilt only when sources changed)...');
@@ -66,7 +70,8 @@ export async function measureServer(opts: {
   // The hourly audit and the 6-hourly sync are moved out of the way so that neither can fire
   // in the middle of a measurement.
   const common = {
-    DATABASE_URL: url,
+    // Named, so that the PostgreSQL backends of its pool can be found (the dashboard's CPU per request).
+    DATABASE_URL: serverDatabaseUrl(url),
     SCHEDULER_ENABLED: 'true',
     SCHEDULE_TIMEZONE: 'UTC',
     API_RATE_LIMIT_PER_MINUTE: '1000000',
@@ -86,7 +91,8 @@ export async function measureServer(opts: {
     if (!freshnessOnly) {
       await readDashboard(s1, cookie);
       await warmUp(s1, cookie);
-      dashboard = dashboardFigures(await measureDashboardLoad(s1, cookie));
+      const openLoop = await measureOpenLoop(s1, c, cookie);
+      dashboard = dashboardFigures(await measureDashboardLoad(s1, cookie), openLoop);
       log('  the write API beside direct recordProgress calls, 16 clients each...');
       const db = createDb(url, { poolSize: CALLERS + 4 });
       try {
@@ -100,7 +106,7 @@ export async function measureServer(opts: {
   } finally {
     await s1.stop();
   }
-  if (freshnessOnly) return { buildMs: round(buildMs), dashboard, apiWrites, freshness, memory: null };
+  if (freshnessOnly) return { buildMs: round(buildMs), dashboard, apiWrites, freshness, memory: null, mass: null };
 
   // Server 2: a scheduled sync that fires ~25 s after the start, so that the server's RSS can be
   // sampled while the job runs inside it.
@@ -123,8 +129,19 @@ export async function measureServer(opts: {
       `  job #${job.id} ${job.status}: found ${job.found}; ` +
         `server RSS peak ${during.tree.toFixed(0)} MiB during the job (${idle.tree.toFixed(0)} MiB before it)`,
     );
+    let mass: MassDesyncFigures | null = null;
+    if (opts.massDesync) {
+      log('(7) Mass desync on this server: 10% and 50% of the pairs, the dry run, a full audit and a job plan');
+      mass = await measureMassDesync({
+        c,
+        url,
+        pairs,
+        server: { baseUrl: s2.baseUrl, cookie: await signIn(s2.baseUrl, STAFF_EMAIL, password) },
+        rss,
+      });
+    }
     rss.stop();
-    return { buildMs: round(buildMs), dashboard, apiWrites, freshness, memory: memoryFigures(job, idle, during) };
+    return { buildMs: round(buildMs), dashboard, apiWrites, freshness, memory: memoryFigures(job, idle, during), mass };
   } finally {
     rss.stop();
     await s2.stop();

@@ -13,7 +13,7 @@ import { measureAuditMemory, measureFullAudit } from './full-audit';
 import { measureHealthFigures } from './health-figures';
 import { elapsedS, log } from './log';
 import { measureServer, type ServerFigures } from './production';
-import { latestReferenceResults, openReference, type Reference } from './reference';
+import { latestReferenceResults, measureSizeSlope, openReference, REFERENCE_PAIRS, type Reference, type SizeSlope } from './reference';
 import { figureRows, printTables, RESULTS_VERSION, targetsOf, writeResults } from './results';
 import { fmtMs, round, timed } from './stats';
 import { measureSync } from './sync-job';
@@ -29,10 +29,12 @@ import { measureWriteOverhead } from './write-overhead';
  * client of its own on that database.
  *
  * Order: the data set; (3) the health figures; (4) the full audit and its memory; (5) a sync job;
- * recordProgress beside a transaction by hand (its rate sets the freshness load); (2) the write
+ * recordProgress beside its yardsticks (its rate sets the freshness load); (2) the write
  * overhead of the triggers; (1) the freshness, on the production server when there is one, with
- * the dashboard, the write API and the RSS during a sync job. The 10M run skips the dashboard,
- * the write API and the RSS (server-heavy, and independent of the pairs).
+ * the dashboard, the write API and the RSS during a sync job, then (1M only) (7) the mass desync
+ * (10% and 50% of the pairs) on that server. The 10M run skips the dashboard, the write API and
+ * the RSS (server-heavy, and independent of the pairs), and ends with the slope of the figures
+ * (reference.ts measureSizeSlope).
  */
 
 export interface BenchOptions {
@@ -125,20 +127,29 @@ export async function runBenchSuite({ pairs, runs, chart, skipServer }: BenchOpt
 
     log('(3) Health figures: readHealth from the counters');
     const health = await measureHealthFigures(db, c, pairs, runs, ref);
-    log('(4) Full audit vs the better of a hash and a merge full-join count');
-    const audit = await measureFullAudit(db, c, pairs, runs);
+    log('(4) Full audit vs the better of a hash and a merge full-join count (churn between runs; then ids with gaps)');
+    const audit = await measureFullAudit(c, pairs, runs, { server, url });
     log('(4) Node RSS during an audit that repairs a 10% drift');
     const auditMemory = await measureAuditMemory(db, c, pairs);
     log(`(5) Sync job of the ${expectedTotal} desyncs vs one set-based repair transaction`);
     const sync = await measureSync(db, c, pairs, runs, ref);
-    log(`recordProgress, 16 callers x ${THROUGHPUT_SECONDS} s, vs a hand-written pg transaction`);
+    log(`recordProgress, 16 callers x ${THROUGHPUT_SECONDS} s, vs raw pg's sw_record_progress, one round trip and a transaction by hand`);
     const throughput = await measureRecordProgress(db, url, pairs, runs);
     log('(2) Write overhead: note triggers on vs off (ABBA)');
     const writes = await measureWriteOverhead(db, c, url, pairs, runs);
     const writesDrift = await restoreDetection(db, c, 'the write-overhead section');
 
     const samples = Math.max(100, 40 * runs);
-    const freshness = (sse?: SseTarget) => measureFreshness({ url, db: db!, pairs, maxRate: throughput.spread.engineTps, samples, sse });
+    const freshness = (sse?: SseTarget) =>
+      measureFreshness({
+        url,
+        db: db!,
+        pairs,
+        maxRate: throughput.spread.engineTps,
+        samples,
+        sse,
+        pollSeconds: config.DASHBOARD_POLL_SECONDS,
+      });
     let web: ServerFigures | null = null;
     let fresh;
     if (skipServer) {
@@ -150,8 +161,42 @@ export async function runBenchSuite({ pairs, runs, chart, skipServer }: BenchOpt
           ? '(1) Freshness on the production server (the 10M run skips the dashboard, the write API and the RSS)'
           : '(1) Freshness, and the production server',
       );
-      web = await measureServer({ c, url, pairs, logDir, runs: Math.min(runs, 3), freshnessOnly: big, freshness });
+      web = await measureServer({
+        c,
+        url,
+        pairs,
+        logDir,
+        runs: Math.min(runs, 3),
+        freshnessOnly: big,
+        freshness,
+        massDesync: pairs === REFERENCE_PAIRS,
+      });
       fresh = web.freshness;
+    }
+
+    let slope: SizeSlope | null = null;
+    if (big) {
+      log(`Slope: cost at ${pairs.toLocaleString('en-US')} / cost at 1M of the audit, recordProgress, the set's freshness, the writes`);
+      slope = await measureSizeSlope({
+        url,
+        pairs,
+        runs,
+        ref,
+        file: referenceFile,
+        own: {
+          auditMs: audit.auditMs,
+          recordTps: throughput.spread.engineTps,
+          freshnessSetP99Ms: fresh.set.p99Ms,
+          writes: {
+            levelOn: writes.levelUpdate.on,
+            xpOn: writes.xpUpdate.on,
+            recordOn: writes.recordProgress.on,
+            legacySmallOnMs: writes.legacySmallUpdate.onMs,
+          },
+        },
+        maxRate: throughput.spread.engineTps,
+        samples,
+      });
     }
 
     const end = await desyncState(c);
@@ -160,7 +205,7 @@ export async function runBenchSuite({ pairs, runs, chart, skipServer }: BenchOpt
     }
 
     const totalS = elapsedS();
-    const figures = { health, audit, auditMemory, sync, throughput, writes, freshness: fresh, web, referenceFile };
+    const figures = { health, audit, auditMemory, sync, throughput, writes, freshness: fresh, web, referenceFile, slope };
     const targets = targetsOf(figures, pairs, totalS);
     const markdown = printTables(figureRows(figures, pairs), targets, pairs);
 
@@ -191,6 +236,7 @@ export async function runBenchSuite({ pairs, runs, chart, skipServer }: BenchOpt
       sync,
       recordProgress: throughput,
       server: web ? { ...web, freshness: undefined } : null,
+      slope,
       reference: ref ? { database: `syncwatch_bench_${ref.pairs}`, source: 'same run' } : referenceFile,
       targets,
       markdown,
