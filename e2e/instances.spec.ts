@@ -1,11 +1,14 @@
 import type { Page } from '@playwright/test';
 import type pg from 'pg';
 import { expect, test } from './fixtures';
+import { readFileSync } from 'node:fs';
+import { freePort } from '../tooling/build';
 import { createFactory, type Learner } from './support/factory';
 import {
   addStaffAccounts,
   createApiKeys,
   createInstanceDatabase,
+  groupAlive,
   INSTANCES_SQL_APPLICATION_NAME,
   jsonLogLines,
   migrate,
@@ -15,6 +18,7 @@ import {
   secret,
   signInAt,
   startInstances,
+  startWithNpm,
   submitSignIn,
   type Instance,
   type InstanceDatabase,
@@ -26,8 +30,8 @@ import {
  * two production servers of the E2E build, A and B, on a database of this spec's own, with the
  * same secrets and schedules. A session made on one is valid on the other, a role change made on
  * one applies on the other, each schedule occurrence runs once across both, the sign-in and API
- * limits are counted once for both, B keeps serving and scheduling when A is killed, and B shuts
- * down gracefully on SIGTERM.
+ * limits are counted once for both, B keeps serving and scheduling when A is killed, B shuts
+ * down gracefully on SIGTERM, and so does `npm run serve` when npm alone gets the signal.
  */
 
 /** A snapshot every 2 seconds (6 fields: seconds first), so that occurrences come fast. */
@@ -72,6 +76,7 @@ test.describe.serial('several instances on one PostgreSQL', () => {
   let learner: Learner;
   let tokens: Record<string, string>;
   let adminState: StorageState;
+  let shared: Record<string, string>;
   const pages: Page[] = [];
 
   /** A page of its own context, closed after the test (no page outlives the server it talks to). */
@@ -112,7 +117,7 @@ test.describe.serial('several instances on one PostgreSQL', () => {
     )[0]!;
     tokens = await createApiKeys(db.url, ['e2e-limit', 'e2e-in-flight'], ['learners:read']);
 
-    const shared: Record<string, string> = {
+    shared = {
       NEXTAUTH_SECRET: secret(),
       MONITOR_TOKEN: secret(24),
       SCHEDULER_ENABLED: 'true',
@@ -491,5 +496,28 @@ test.describe.serial('several instances on one PostgreSQL', () => {
       lines.some((l) => l.msg === 'shut down'),
       `a JSON line "shut down" in ${b.logFile}`,
     ).toBe(true);
+  });
+
+  test('npm run serve: a SIGTERM sent to npm alone reaches the server, its last log lines are kept, and no process is left', async () => {
+    test.setTimeout(120_000);
+    const { npm, logFile, baseUrl } = startWithNpm(db.url, { ...shared, SCHEDULER_ENABLED: 'false' }, await freePort());
+    try {
+      await expect
+        .poll(() => probe(`${baseUrl}/api/health/ready`), { message: 'npm run serve answers ready', timeout: 90_000, intervals: [250] })
+        .toBe(200);
+      // npm's pid alone, as an orchestrator signals PID 1: the launcher and the server must get it.
+      process.kill(npm.pid!, 'SIGTERM');
+      await expect
+        .poll(() => jsonLogLines(logFile).some((l) => l.msg === 'shut down'), {
+          message: `the server's "shut down" line in ${logFile}`,
+          timeout: 30_000,
+          intervals: [200],
+        })
+        .toBe(true);
+      await expect.poll(() => groupAlive(npm.pid!), { message: 'no process of npm run serve left', timeout: 15_000 }).toBe(false);
+      expect(readFileSync(logFile, 'utf8')).toContain('"msg":"shutting down"');
+    } finally {
+      if (groupAlive(npm.pid!)) process.kill(-npm.pid!, 'SIGKILL');
+    }
   });
 });

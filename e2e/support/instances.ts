@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import pg from 'pg';
 import { freePort } from '../../tooling/build';
-import { startServer, type RunningServer } from '../../tooling/next-server';
+import { nextEnv, startServer, type RunningServer } from '../../tooling/next-server';
 import type { ConsoleGuard } from './console-guard';
 import { E2E_APP, runValue } from './run';
 import type { Sql } from './sql';
@@ -175,6 +176,42 @@ export async function startInstances(url: string, labels: string[], env: Record<
       };
     }),
   );
+}
+
+/**
+ * `npm run serve -- --no-migrate` of the E2E build on `url` (as an operator starts production),
+ * in a process group of its own, its output (the launcher's and the server's) in
+ * e2e/.run/instance-npm.log. The caller signals npm's pid alone, as an orchestrator signals PID 1.
+ */
+export function startWithNpm(
+  url: string,
+  env: Record<string, string>,
+  port: number,
+): { npm: ChildProcess; logFile: string; baseUrl: string } {
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const logFile = path.join(RUN_DIR, 'instance-npm.log');
+  const out = openSync(logFile, 'w');
+  const serverEnv = nextEnv(E2E_APP, { ...process.env, ...env, DATABASE_URL: url, PORT: String(port), NEXTAUTH_URL: baseUrl });
+  delete serverEnv.CONSISTENCY_TARGET;
+  delete serverEnv.APP_URL;
+  const npm = spawn('npm', ['run', 'serve', '--', '--no-migrate'], {
+    cwd: root,
+    env: serverEnv,
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
+  closeSync(out);
+  return { npm, logFile, baseUrl };
+}
+
+/** Whether any process of the group led by `pid` is alive. */
+export function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** A fresh secret of `bytes` random bytes, hex. */
