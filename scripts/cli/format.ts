@@ -14,6 +14,17 @@ export function table(headers: string[], rows: (string | number)[][], opts: { al
     .join('\n');
 }
 
+/** What a list verb prints: the items as JSON with --json, `empty` when there are none, else a table of `row(item)`. */
+export function printList<T>(
+  out: (line: string) => void,
+  items: T[],
+  opts: { json: boolean; empty: string; headers: string[]; row: (item: T) => (string | number)[] },
+): void {
+  if (opts.json) out(JSON.stringify(items, null, 2));
+  else if (!items.length) out(opts.empty);
+  else out(table(opts.headers, items.map(opts.row)));
+}
+
 export const int = (n: number) => n.toLocaleString('en-US');
 
 export function duration(ms: number | null | undefined): string {

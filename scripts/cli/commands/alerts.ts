@@ -17,7 +17,7 @@ import {
 import type { Db } from '../../../lib/db/prisma';
 import { isSyncError } from '../../../lib/sync';
 import { CONDITION_LABELS, INCIDENT_CONDITIONS, type ChannelKind, type IncidentCondition } from '../../../lib/vocabulary';
-import { ago, duration, stamp, table } from '../format';
+import { ago, duration, printList, stamp } from '../format';
 import { defineCommand, EXIT, type CliIO } from '../types';
 import { CLI_ACTOR } from './sync';
 
@@ -181,29 +181,20 @@ function lastDelivery(c: ChannelView, now: Date): string {
 }
 
 async function list(io: CliIO, db: Db, json: boolean): Promise<number> {
-  const channels = await listChannels(db);
-  if (json) {
-    io.out(JSON.stringify(channels, null, 2));
-    return EXIT.OK;
-  }
-  if (!channels.length) {
-    io.out('No notification channels yet. Add one with: syncwatch alerts add-webhook URL --name NAME');
-    return EXIT.OK;
-  }
   const now = io.now();
-  io.out(
-    table(
-      ['NAME', 'KIND', 'TARGET', 'SIGNED', 'CONDITIONS', 'LAST DELIVERY'],
-      channels.map((c) => [
-        c.name,
-        c.kind,
-        c.target,
-        c.hasSecret ? 'yes' : 'no',
-        c.conditions.length ? c.conditions.join(',') : 'all',
-        lastDelivery(c, now),
-      ]),
-    ),
-  );
+  printList(io.out, await listChannels(db), {
+    json,
+    empty: 'No notification channels yet. Add one with: syncwatch alerts add-webhook URL --name NAME',
+    headers: ['NAME', 'KIND', 'TARGET', 'SIGNED', 'CONDITIONS', 'LAST DELIVERY'],
+    row: (c) => [
+      c.name,
+      c.kind,
+      c.target,
+      c.hasSecret ? 'yes' : 'no',
+      c.conditions.length ? c.conditions.join(',') : 'all',
+      lastDelivery(c, now),
+    ],
+  });
   return EXIT.OK;
 }
 
@@ -240,28 +231,19 @@ async function test(io: CliIO, db: Db, name: string): Promise<number> {
 }
 
 async function incidents(io: CliIO, db: Db, json: boolean): Promise<number> {
-  const open = await listOpenIncidents(db);
-  if (json) {
-    io.out(JSON.stringify(open, null, 2));
-    return EXIT.OK;
-  }
-  if (!open.length) {
-    io.out('No open incidents.');
-    return EXIT.OK;
-  }
-  io.out(
-    table(
-      ['ID', 'CONDITION', 'SUBJECT', 'OPENED', 'FOR', 'ACKNOWLEDGED', 'SUMMARY'],
-      open.map((i) => [
-        i.id,
-        i.condition,
-        i.subject || '-',
-        stamp(i.openedAt),
-        duration(i.durationMs),
-        i.acknowledgedAt ? `by ${i.acknowledgedBy ?? '?'}` : i.muted ? 'no (muted)' : 'no',
-        i.summary,
-      ]),
-    ),
-  );
+  printList(io.out, await listOpenIncidents(db), {
+    json,
+    empty: 'No open incidents.',
+    headers: ['ID', 'CONDITION', 'SUBJECT', 'OPENED', 'FOR', 'ACKNOWLEDGED', 'SUMMARY'],
+    row: (i) => [
+      i.id,
+      i.condition,
+      i.subject || '-',
+      stamp(i.openedAt),
+      duration(i.durationMs),
+      i.acknowledgedAt ? `by ${i.acknowledgedBy ?? '?'}` : i.muted ? 'no (muted)' : 'no',
+      i.summary,
+    ],
+  });
   return EXIT.OK;
 }

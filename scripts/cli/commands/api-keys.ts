@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { apiKeyNameSchema, createApiKey, listApiKeys, revokeApiKey } from '../../../lib/api/keys';
 import { isSyncError } from '../../../lib/sync';
 import { API_SCOPES } from '../../../lib/vocabulary';
-import { stamp, table } from '../format';
+import { printList, stamp } from '../format';
 import { defineCommand, EXIT } from '../types';
 
 const CLI_ACTOR = { label: 'cli', source: 'CLI' as const };
@@ -73,20 +73,12 @@ export const apiKeysCommand = defineCommand({
         return EXIT.OK;
       }
       const keys = await listApiKeys(db);
-      if (args.json) {
-        io.out(JSON.stringify(keys, null, 2));
-        return EXIT.OK;
-      }
-      if (!keys.length) {
-        io.out('No API keys yet. Create one with: syncwatch api-keys create --name NAME --scope SCOPE');
-        return EXIT.OK;
-      }
-      io.out(
-        table(
-          ['NAME', 'PREFIX', 'SCOPES', 'CREATED', 'LAST USED', 'REVOKED'],
-          keys.map((k) => [k.name, k.prefix, k.scopes.join(','), stamp(k.createdAt), stamp(k.lastUsedAt), stamp(k.revokedAt)]),
-        ),
-      );
+      printList(io.out, keys, {
+        json: args.json,
+        empty: 'No API keys yet. Create one with: syncwatch api-keys create --name NAME --scope SCOPE',
+        headers: ['NAME', 'PREFIX', 'SCOPES', 'CREATED', 'LAST USED', 'REVOKED'],
+        row: (k) => [k.name, k.prefix, k.scopes.join(','), stamp(k.createdAt), stamp(k.lastUsedAt), stamp(k.revokedAt)],
+      });
       return EXIT.OK;
     } catch (err) {
       if (isSyncError(err)) {

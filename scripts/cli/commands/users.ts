@@ -14,7 +14,7 @@ import {
 } from '../../../lib/auth/staff';
 import { emailSchema } from '../../../lib/sync/validation';
 import { STAFF_ROLES } from '../../../lib/vocabulary';
-import { stamp, table } from '../format';
+import { printList, stamp } from '../format';
 import { defineCommand, EXIT, type CliIO } from '../types';
 import { CLI_ACTOR } from './sync';
 
@@ -185,20 +185,12 @@ export const usersCommand = defineCommand({
       return EXIT.OK;
     }
     const staff = await listStaff(db);
-    if (args.json) {
-      io.out(JSON.stringify(staff, null, 2));
-      return EXIT.OK;
-    }
-    if (!staff.length) {
-      io.out('No staff accounts yet. Add the first admin with: syncwatch users add --email EMAIL --name NAME --role ADMIN');
-      return EXIT.OK;
-    }
-    io.out(
-      table(
-        ['EMAIL', 'NAME', 'ROLE', 'STATUS', 'CREATED', 'DISABLED'],
-        staff.map((s) => [s.email, s.name, s.role, s.disabled ? 'disabled' : 'enabled', stamp(s.createdAt), stamp(s.disabledAt)]),
-      ),
-    );
+    printList(io.out, staff, {
+      json: args.json,
+      empty: 'No staff accounts yet. Add the first admin with: syncwatch users add --email EMAIL --name NAME --role ADMIN',
+      headers: ['EMAIL', 'NAME', 'ROLE', 'STATUS', 'CREATED', 'DISABLED'],
+      row: (s) => [s.email, s.name, s.role, s.disabled ? 'disabled' : 'enabled', stamp(s.createdAt), stamp(s.disabledAt)],
+    });
     return EXIT.OK;
   },
 });
