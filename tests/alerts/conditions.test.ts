@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { addChannel, getIncident, listIncidents, readConditions } from '../../lib/alerts';
 import { db, rawClient, testDatabaseUrl } from '../support/db';
 import { testActor } from '../support/factories';
@@ -24,7 +24,6 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await resetAlerts(c);
-  vi.spyOn(console, 'error').mockImplementation(() => {});
 });
 
 const openConditions = async () =>

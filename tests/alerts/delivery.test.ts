@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { addChannel, backoffMs, getDelivery, getIncident, listChannels, runDeliveries, sendTestNotification } from '../../lib/alerts';
 import { runSyncJob } from '../../lib/sync';
 import { db, rawClient } from '../support/db';
@@ -54,7 +54,6 @@ beforeEach(async () => {
   await resetAlerts(c);
   http.reset();
   smtp.reset();
-  vi.spyOn(console, 'error').mockImplementation(() => {});
 });
 
 const hmac = (body: string, secret = SECRET) => `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;

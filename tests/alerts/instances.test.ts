@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { addChannel, pendingDeliveries, runDeliveries } from '../../lib/alerts';
 import { createDb, type Db } from '../../lib/db/prisma';
 import { LOCKS } from '../../lib/sync/locks';
@@ -38,7 +38,6 @@ beforeEach(async () => {
   await resetAlerts(c);
   http.reset();
   smtp.reset();
-  vi.spyOn(console, 'error').mockImplementation(() => {});
 });
 
 /** A delivery worker's loop on `instance`, as startAlertWorker runs it (with a short poll). */

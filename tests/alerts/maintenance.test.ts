@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   acknowledgeIncident,
   addChannel,
@@ -49,7 +49,6 @@ afterAll(async () => {
 beforeEach(async () => {
   await resetAlerts(c);
   http.reset();
-  vi.spyOn(console, 'error').mockImplementation(() => {});
   await addChannel(db, { kind: 'WEBHOOK', name: 'hook', target: `${http.origin}/hook` }, testActor, { allowPrivateNetwork: true });
 });
 
