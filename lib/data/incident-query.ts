@@ -1,7 +1,7 @@
 import type { IncidentState } from '@/lib/alerts';
 import { INCIDENT_CONDITIONS, type IncidentCondition } from '@/lib/vocabulary';
 import { first, queryString } from './query-filters';
-import { parsePage, type SearchParams } from './query-params';
+import { parsePage, pick, type SearchParams } from './query-params';
 
 /** The incident list's query (`/incidents?state=OPEN&condition=SYNC_OVERDUE&page=2`), parsed like every list's. */
 
@@ -15,14 +15,6 @@ export interface IncidentQuery {
   notices: string[];
   /** Set when a filter value is unknown: the list is empty, with this sentence. */
   invalid?: string;
-}
-
-function pick<T extends string>(raw: string | undefined, known: readonly T[], label: string, q: { invalid?: string }): T | undefined {
-  const v = raw?.trim();
-  if (!v) return undefined;
-  if ((known as readonly string[]).includes(v)) return v as T;
-  q.invalid ??= `Unknown ${label} “${v.slice(0, 40)}”. Choose one of: ${known.join(', ')}.`;
-  return undefined;
 }
 
 export function parseIncidentQuery(params: SearchParams): IncidentQuery {

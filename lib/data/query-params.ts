@@ -198,7 +198,12 @@ export function parseLearnerId(raw: string | undefined): number | null {
 }
 
 /** Checks a query value against a vocabulary list; an unknown one is the view's `invalid` sentence. */
-function pick<T extends string>(raw: string | undefined, known: readonly T[], label: string, q: { invalid?: string }): T | undefined {
+export function pick<T extends string>(
+  raw: string | undefined,
+  known: readonly T[],
+  label: string,
+  q: { invalid?: string },
+): T | undefined {
   const v = raw?.trim();
   if (!v) return undefined;
   if ((known as readonly string[]).includes(v)) return v as T;
